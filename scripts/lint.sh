@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Lint the project's shell scripts (and the patched sources' formatting).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<USAGE
+Usage: scripts/lint.sh
+
+Runs shellcheck on every script of the project (installing it from Debian's
+packages when it is missing), and rustfmt --check on every Rust file the
+series touches in the patched tree.
+USAGE
+}
+
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  "") ;;
+  *) die "unknown argument '$1' (see --help)" ;;
+esac
+
+if ! command -v shellcheck >/dev/null 2>&1; then
+  note "lint: installing shellcheck"
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null
+  else
+    sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq shellcheck >/dev/null
+  fi
+fi
+cd "$ROOT"
+shellcheck -x scripts/*.sh .ci/run
+note "lint: shellcheck clean"
+
+if [[ -d "$PATCHED_TREE" ]]; then
+  files=()
+  while read -r f; do
+    [[ "$f" == *.rs ]] && files+=("$PATCHED_TREE/$f")
+  done < <(g -C "$PATCHED_TREE" diff --name-only "$BASE_TAG" HEAD)
+  if [[ ${#files[@]} -gt 0 ]]; then
+    rustfmt --edition 2024 --check "${files[@]}"
+    note "lint: rustfmt clean (${#files[@]} files)"
+  fi
+fi
