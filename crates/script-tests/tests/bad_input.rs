@@ -1,0 +1,389 @@
+//! The scripts against bad input: each case runs the real scripts (copied
+//! into a temporary project root) and checks both what they say and that the
+//! tree they were pointed at is exactly as it was.
+
+use std::fs;
+use std::path::Path;
+
+use script_tests::{
+    DEFAULT_BRANCH, Project, Snapshot, amend_message, assert_same_files, commit_all, git, has_branch, sha256, walk,
+};
+
+/// A file the series touches, listed in patches/BASE.
+const TOUCHED: &str = "crates/wasmtime/src/runtime/component/concurrent.rs";
+const WASMTIME_MANIFEST: &str = "crates/wasmtime/Cargo.toml";
+
+fn checkout_arg(dir: &Path) -> String {
+    dir.to_str().expect("temporary paths are UTF-8").to_string()
+}
+
+/// Rewrites `version = "<from>"` in the `[package]` section of a manifest.
+fn set_package_version(manifest: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(manifest).unwrap();
+    let mut section = String::new();
+    let mut done = false;
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('[') {
+            section = line.trim().to_string();
+        }
+        if !done && section == "[package]" && line.trim_end() == format!("version = \"{from}\"") {
+            out.push_str(&format!("version = \"{to}\"\n"));
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    assert!(done, "{}: no `version = \"{from}\"` in [package]", manifest.display());
+    fs::write(manifest, out).unwrap();
+}
+
+/// A version that is not the pinned one (44.0.3 -> 44.0.2).
+fn other_version(version: &str) -> String {
+    let mut parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap()).collect();
+    let last = parts.last_mut().unwrap();
+    *last = if *last > 0 { *last - 1 } else { 1 };
+    parts.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// Changes one byte of a file (the first ASCII lowercase letter, to another).
+fn flip_one_byte(file: &Path) {
+    let mut bytes = fs::read(file).unwrap();
+    let i = bytes.iter().position(u8::is_ascii_lowercase).expect("a lowercase letter");
+    bytes[i] = if bytes[i] == b'z' { b'y' } else { bytes[i] + 1 };
+    fs::write(file, bytes).unwrap();
+}
+
+/// Makes a context line of the first hunk of `patch` no longer match.
+fn corrupt_first_hunk_context(patch: &Path) {
+    let text = fs::read_to_string(patch).unwrap();
+    let mut out = String::new();
+    let mut in_first_hunk = false;
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        if !done && line.starts_with("@@") {
+            in_first_hunk = true;
+        } else if in_first_hunk && !done && line.starts_with(' ') {
+            let body = line.trim_end_matches('\n');
+            out.push_str(&format!("{body} /* this context line no longer matches */\n"));
+            done = true;
+            continue;
+        } else if in_first_hunk && (line.starts_with("@@") || line.starts_with("diff --git")) {
+            in_first_hunk = false;
+        }
+        out.push_str(line);
+    }
+    assert!(done, "{}: no context line in the first hunk", patch.display());
+    fs::write(patch, out).unwrap();
+}
+
+/// Entries of `work` whose names start with `prefix` (left-over scratch trees).
+fn leftovers(work: &Path, prefix: &str) -> Vec<String> {
+    match fs::read_dir(work) {
+        Err(_) => Vec::new(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(prefix))
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1. wrong version
+
+#[test]
+fn apply_refuses_checkout_of_another_version_and_leaves_it_unchanged() {
+    let p = Project::new("wrong-version");
+    let co = p.checkout("checkout");
+    let pinned = p.base_version();
+    let wrong = other_version(&pinned);
+    set_package_version(&co.join(WASMTIME_MANIFEST), &pinned, &wrong);
+    commit_all(&co, &format!("pretend to be Wasmtime {wrong}"));
+    let before = Snapshot::of(&co);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_failure()
+        .stderr_has(&format!("is Wasmtime {wrong}"))
+        .stderr_has(&format!("the series is for Wasmtime {pinned}"));
+
+    before.assert_same(&Snapshot::of(&co), "apply.sh on a checkout of another version");
+    assert!(!has_branch(&co, DEFAULT_BRANCH));
+    assert!(!p.work.exists(), "apply.sh --wasmtime-dir created the work directory");
+}
+
+// 2. edited file
+
+#[test]
+fn apply_refuses_checkout_with_edited_file_naming_file_and_checksums() {
+    let p = Project::new("edited-file");
+    let co = p.checkout("checkout");
+    let pinned = p.pinned_sha256(TOUCHED);
+    flip_one_byte(&co.join(TOUCHED));
+    commit_all(&co, "edit a file the series touches");
+    let found = sha256(&co.join(TOUCHED));
+    assert_ne!(found, pinned);
+    let before = Snapshot::of(&co);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_failure()
+        .stderr_has(&format!("{TOUCHED}: modified"))
+        .stderr_has(&format!("expected sha256 {pinned}"))
+        .stderr_has(&format!("found {found}"))
+        .stderr_has("does not match the pristine Wasmtime");
+
+    before.assert_same(&Snapshot::of(&co), "apply.sh on a checkout with an edited file");
+    assert!(!has_branch(&co, DEFAULT_BRANCH));
+}
+
+// 3. dirty tree
+
+#[test]
+fn apply_refuses_dirty_checkout_and_keeps_the_modification() {
+    let p = Project::new("dirty");
+    let co = p.checkout("checkout");
+    let file = co.join(TOUCHED);
+    let mut bytes = fs::read(&file).unwrap();
+    bytes.extend_from_slice(b"\n// an uncommitted local change\n");
+    fs::write(&file, &bytes).unwrap();
+    let before = Snapshot::of(&co);
+    assert!(before.status.contains(TOUCHED), "the edit is not seen by git: {:?}", before.status);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_failure()
+        .stderr_has("uncommitted changes")
+        .stderr_has(TOUCHED);
+
+    before.assert_same(&Snapshot::of(&co), "apply.sh on a dirty checkout");
+    assert_eq!(fs::read(&file).unwrap(), bytes, "the uncommitted change was altered");
+    assert!(!has_branch(&co, DEFAULT_BRANCH));
+}
+
+// 4. double apply
+
+#[test]
+fn apply_twice_to_checkout_second_run_is_a_noop() {
+    let p = Project::new("double-checkout");
+    let co = p.checkout("checkout");
+    let base_head = git(&co, &["rev-parse", "HEAD"]);
+    let n = p.series().len();
+    assert!(n > 0, "patches/series is empty");
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_success()
+        .stderr_has(&format!("on branch '{DEFAULT_BRANCH}'"));
+    assert_eq!(git(&co, &["symbolic-ref", "--short", "HEAD"]), DEFAULT_BRANCH);
+    assert_eq!(git(&co, &["rev-list", "--count", &format!("{base_head}..HEAD")]), n.to_string());
+    assert_eq!(git(&co, &["status", "--porcelain"]), "");
+
+    let before = Snapshot::of(&co);
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_success()
+        .stderr_has("already has the series");
+    before.assert_same(&Snapshot::of(&co), "second apply.sh --wasmtime-dir");
+}
+
+#[test]
+fn apply_twice_embedded_second_run_is_a_noop() {
+    let p = Project::new("double-embedded");
+    p.seed_base(&p.work);
+    let tree = p.work.join("wasmtime");
+
+    p.run("apply.sh", &[]).expect_success().stderr_has("patched tree at");
+    assert!(tree.is_dir());
+    assert_eq!(git(&tree, &["status", "--porcelain"]), "");
+
+    let before = Snapshot::of(&tree);
+    let base_before = Snapshot::of(&p.work.join("base"));
+    p.run("apply.sh", &[]).expect_success().stderr_has("already has the series");
+    before.assert_same(&Snapshot::of(&tree), "second embedded apply.sh (work/wasmtime)");
+    base_before.assert_same(&Snapshot::of(&p.work.join("base")), "second embedded apply.sh (work/base)");
+}
+
+/// Two work directories, one with a base fetched from the registry by
+/// scripts/base.sh itself and one with a clone of the real base, give the
+/// same commits.
+#[test]
+fn apply_embedded_in_two_work_dirs_gives_identical_commits() {
+    let p = Project::new("determinism");
+    let (fresh, seeded) = (p.tmp_path("work-fresh"), p.tmp_path("work-seeded"));
+    p.seed_base(&seeded);
+
+    p.run_in(&fresh, "apply.sh", &[]).expect_success();
+    p.run_in(&seeded, "apply.sh", &[]).expect_success();
+
+    let head = |w: &Path, tree: &str| git(&w.join(tree), &["rev-parse", "HEAD"]);
+    assert_eq!(head(&fresh, "base"), head(&seeded, "base"), "the base commit depends on the work directory");
+    assert_eq!(
+        head(&fresh, "wasmtime"),
+        head(&seeded, "wasmtime"),
+        "the patched commits depend on the work directory"
+    );
+    assert_eq!(
+        git(&fresh.join("wasmtime"), &["rev-list", "--count", "pristine..HEAD"]),
+        p.series().len().to_string()
+    );
+}
+
+// 5. missing directory
+
+#[test]
+fn apply_refuses_missing_wasmtime_dir() {
+    let p = Project::new("missing-dir");
+    let missing = "/nonexistent/path";
+    assert!(!Path::new(missing).exists());
+
+    p.run("apply.sh", &["--wasmtime-dir", missing])
+        .expect_failure()
+        .stderr_has("no such directory")
+        .stderr_has(missing);
+
+    assert!(!Path::new(missing).exists(), "apply.sh created {missing}");
+    assert!(!p.work.exists(), "apply.sh --wasmtime-dir created the work directory");
+}
+
+// 6. a patch that does not apply
+
+#[test]
+fn apply_with_non_applying_patch_leaves_checkout_as_it_was() {
+    let p = Project::new("no-apply-checkout");
+    let last = p.series().pop().expect("patches/series is empty");
+    corrupt_first_hunk_context(&p.patches().join(&last));
+    let co = p.checkout("checkout");
+    let before = Snapshot::of(&co);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_failure()
+        .stderr_has("does not apply");
+
+    before.assert_same(&Snapshot::of(&co), "apply.sh --wasmtime-dir with a patch that does not apply");
+    assert!(!has_branch(&co, DEFAULT_BRANCH), "the branch was left behind");
+    assert_eq!(git(&co, &["status", "--porcelain", "--untracked-files=all"]), "");
+}
+
+#[test]
+fn apply_embedded_with_non_applying_patch_writes_no_tree() {
+    let p = Project::new("no-apply-embedded");
+    let last = p.series().pop().expect("patches/series is empty");
+    corrupt_first_hunk_context(&p.patches().join(&last));
+    p.seed_base(&p.work);
+    let base_before = Snapshot::of(&p.work.join("base"));
+
+    p.run("apply.sh", &[]).expect_failure().stderr_has("does not apply");
+
+    assert!(!p.work.join("wasmtime").exists(), "work/wasmtime exists after a failed apply");
+    assert_eq!(leftovers(&p.work, "wasmtime"), Vec::<String>::new(), "scratch trees left in work/");
+    base_before.assert_same(&Snapshot::of(&p.work.join("base")), "failed embedded apply.sh (work/base)");
+}
+
+/// Not in the list of cases, but the same promise: a branch name that is
+/// taken is refused before anything happens.
+#[test]
+fn apply_refuses_existing_branch_name() {
+    let p = Project::new("branch-taken");
+    let co = p.checkout("checkout");
+    git(&co, &["branch", DEFAULT_BRANCH]);
+    let before = Snapshot::of(&co);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_failure()
+        .stderr_has(&format!("already has a branch '{DEFAULT_BRANCH}'"));
+
+    before.assert_same(&Snapshot::of(&co), "apply.sh --wasmtime-dir onto a taken branch name");
+}
+
+// 7. refresh --check
+
+#[test]
+fn refresh_check_passes_after_apply_and_fails_after_amend() {
+    let p = Project::new("refresh-check");
+    p.seed_base(&p.work);
+    p.run("apply.sh", &[]).expect_success();
+    let tree = p.work.join("wasmtime");
+    let tree_arg = checkout_arg(&tree);
+    let last = p.series().pop().expect("patches/series is empty");
+    let patches_before = walk(&p.patches());
+
+    let before = Snapshot::of(&tree);
+    p.run("refresh.sh", &["--check", "--tree", &tree_arg])
+        .expect_success()
+        .stderr_has("matches");
+    before.assert_same(&Snapshot::of(&tree), "refresh.sh --check (passing)");
+
+    // Same subject, other body: the same file name, other contents.
+    let subject = git(&tree, &["log", "-1", "--format=%s"]);
+    amend_message(&tree, &[&subject, "A paragraph that is not in the patch."]);
+    p.run("refresh.sh", &["--check", "--tree", &tree_arg])
+        .expect_failure()
+        .stderr_has(&format!("{last} differs from the tree's commit"))
+        .stderr_has("does not match");
+
+    // Another subject: the patch file of the series is gone from the tree.
+    amend_message(&tree, &["x"]);
+    let before = Snapshot::of(&tree);
+    p.run("refresh.sh", &["--check", "--tree", &tree_arg])
+        .expect_failure()
+        .stderr_has(&format!("{last} is in patches/ but not in the tree"))
+        .stderr_has("does not match");
+    before.assert_same(&Snapshot::of(&tree), "refresh.sh --check (failing)");
+
+    assert_same_files(&patches_before, &walk(&p.patches()), "refresh.sh --check wrote to patches/");
+}
+
+#[test]
+fn refresh_without_edits_rewrites_identical_patches() {
+    let p = Project::new("refresh-noop");
+    p.seed_base(&p.work);
+    p.run("apply.sh", &[]).expect_success();
+    let tree = p.work.join("wasmtime");
+    let patches_before = walk(&p.patches());
+    let before = Snapshot::of(&tree);
+
+    p.run("refresh.sh", &[]).expect_success().stderr_has("wrote");
+
+    assert_same_files(&patches_before, &walk(&p.patches()), "refresh.sh on an unedited tree");
+    before.assert_same(&Snapshot::of(&tree), "refresh.sh on an unedited tree (the tree itself)");
+}
+
+// 8. --help and unknown arguments
+
+/// Executable scripts of the copied project: every scripts/*.sh that starts
+/// with a shebang (lib.sh is sourced, not run).
+fn scripts(p: &Project) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(p.root.join("scripts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sh"))
+        .filter(|path| fs::read(path).unwrap().starts_with(b"#!"))
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for expected in ["apply.sh", "base.sh", "refresh.sh"] {
+        assert!(names.iter().any(|n| n == expected), "scripts/{expected} not found among {names:?}");
+    }
+    names
+}
+
+#[test]
+fn every_script_prints_usage_on_help() {
+    let p = Project::new("help");
+    for script in scripts(&p) {
+        for flag in ["--help", "-h"] {
+            p.run(&script, &[flag])
+                .expect_success()
+                .stdout_has("Usage:")
+                .stdout_has(&format!("scripts/{script}"));
+        }
+    }
+    assert!(!p.work.exists(), "--help created the work directory");
+}
+
+#[test]
+fn every_script_rejects_unknown_argument() {
+    let p = Project::new("unknown-arg");
+    for script in scripts(&p) {
+        p.run(&script, &["--no-such-option"])
+            .expect_failure()
+            .stderr_has("unknown argument '--no-such-option'");
+    }
+    assert!(!p.work.exists(), "an unknown argument created the work directory");
+}
