@@ -57,11 +57,13 @@ series_patches() {
   grep -v '^[[:space:]]*\(#\|$\)' "$SERIES_FILE" || true
 }
 
-# `series_subjects`: the subject line of each patch, in order.
+# `series_subjects`: the subject line of each patch, in order, as `git am`
+# makes it (`git mailinfo` unfolds a long Subject: header wrapped over several
+# lines, decodes it and drops the "[PATCH n/m]" prefix).
 series_subjects() {
   local p
   while read -r p; do
-    sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$PATCHES/$p" | head -n 1
+    g mailinfo /dev/null /dev/null <"$PATCHES/$p" | sed -n 's/^Subject: //p'
   done < <(series_patches)
 }
 

@@ -60,7 +60,11 @@ pub fn real_base() -> &'static Path {
         let out = run_command(script_command(&script), "scripts/base.sh (real)");
         out.expect_success();
         let base = real_work().join("base");
-        assert!(base.join(".git").is_dir(), "{} is not a git repository", base.display());
+        assert!(
+            base.join(".git").is_dir(),
+            "{} is not a git repository",
+            base.display()
+        );
         base
     })
 }
@@ -78,7 +82,10 @@ pub struct TempDir {
 impl TempDir {
     pub fn new(label: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let name = format!("script-tests-{label}-{}-{n}-{nanos}", std::process::id());
@@ -121,7 +128,8 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else if ty.is_symlink() {
             std::os::unix::fs::symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
         } else {
-            fs::copy(&src, &dst).unwrap_or_else(|e| panic!("{} -> {}: {e}", src.display(), dst.display()));
+            fs::copy(&src, &dst)
+                .unwrap_or_else(|e| panic!("{} -> {}: {e}", src.display(), dst.display()));
         }
     }
 }
@@ -169,21 +177,34 @@ impl Outcome {
 
     #[track_caller]
     pub fn stderr_has(&self, phrase: &str) -> &Self {
-        assert!(self.stderr.contains(phrase), "stderr lacks {phrase:?}:\n{}", self.describe());
+        assert!(
+            self.stderr.contains(phrase),
+            "stderr lacks {phrase:?}:\n{}",
+            self.describe()
+        );
         self
     }
 
     #[track_caller]
     pub fn stdout_has(&self, phrase: &str) -> &Self {
-        assert!(self.stdout.contains(phrase), "stdout lacks {phrase:?}:\n{}", self.describe());
+        assert!(
+            self.stdout.contains(phrase),
+            "stdout lacks {phrase:?}:\n{}",
+            self.describe()
+        );
         self
     }
 }
 
 fn run_command(mut cmd: Command, what: &str) -> Outcome {
     cmd.stdin(Stdio::null());
-    let Output { status, stdout, stderr } =
-        cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     Outcome {
         what: what.to_string(),
         code: status.code(),
@@ -221,7 +242,10 @@ pub fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> String {
     let what = format!(
         "git -C {} {}",
         dir.display(),
-        args.iter().map(|a| a.as_ref().to_string_lossy()).collect::<Vec<_>>().join(" ")
+        args.iter()
+            .map(|a| a.as_ref().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let out = run_command(cmd, &what);
     out.expect_success();
@@ -250,7 +274,12 @@ pub fn amend_message(dir: &Path, paragraphs: &[&str]) {
 /// Whether `dir` has a local branch `name`.
 pub fn has_branch(dir: &Path, name: &str) -> bool {
     let mut cmd = git_command(dir);
-    cmd.args(["rev-parse", "--verify", "--quiet", &format!("refs/heads/{name}")]);
+    cmd.args([
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("refs/heads/{name}"),
+    ]);
     run_command(cmd, "git rev-parse").success()
 }
 
@@ -305,7 +334,9 @@ impl Project {
     /// Runs `scripts/<script>` of the copy with `WASMTIME_PATCHES_WORK=work`.
     pub fn run_in(&self, work: &Path, script: &str, args: &[&str]) -> Outcome {
         let mut cmd = script_command(&self.root.join("scripts").join(script));
-        cmd.args(args).env("WASMTIME_PATCHES_WORK", work).current_dir(&self.root);
+        cmd.args(args)
+            .env("WASMTIME_PATCHES_WORK", work)
+            .current_dir(&self.root);
         let what = format!(
             "WASMTIME_PATCHES_WORK={} scripts/{script} {}",
             work.display(),
@@ -318,7 +349,15 @@ impl Project {
     pub fn checkout(&self, name: &str) -> PathBuf {
         let dir = self.tmp_path(name);
         let base = real_base();
-        git(self.tmp.path(), &[OsStr::new("clone"), OsStr::new("--quiet"), base.as_os_str(), dir.as_os_str()]);
+        git(
+            self.tmp.path(),
+            &[
+                OsStr::new("clone"),
+                OsStr::new("--quiet"),
+                base.as_os_str(),
+                dir.as_os_str(),
+            ],
+        );
         dir
     }
 
@@ -329,7 +368,15 @@ impl Project {
         fs::create_dir_all(work).unwrap();
         let base = real_base();
         let dest = work.join("base");
-        git(work, &[OsStr::new("clone"), OsStr::new("--quiet"), base.as_os_str(), dest.as_os_str()]);
+        git(
+            work,
+            &[
+                OsStr::new("clone"),
+                OsStr::new("--quiet"),
+                base.as_os_str(),
+                dest.as_os_str(),
+            ],
+        );
     }
 
     /// The patch file names of the copied `patches/series`, in order.
@@ -372,8 +419,12 @@ fn base_entries(patches: &Path, key: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|l| {
             let mut f = l.split_whitespace();
-            (f.next() == Some(key))
-                .then(|| (f.next().unwrap_or("").to_string(), f.next().unwrap_or("").to_string()))
+            (f.next() == Some(key)).then(|| {
+                (
+                    f.next().unwrap_or("").to_string(),
+                    f.next().unwrap_or("").to_string(),
+                )
+            })
         })
         .collect()
 }
@@ -402,7 +453,12 @@ pub fn walk(dir: &Path) -> BTreeMap<PathBuf, Entry> {
             let meta = fs::symlink_metadata(&path).unwrap();
             let mode = meta.permissions().mode();
             if meta.is_symlink() {
-                out.insert(rel, Entry::Symlink { target: fs::read_link(&path).unwrap() });
+                out.insert(
+                    rel,
+                    Entry::Symlink {
+                        target: fs::read_link(&path).unwrap(),
+                    },
+                );
             } else if meta.is_dir() {
                 out.insert(rel, Entry::Dir { mode });
                 go(root, &path, out);
@@ -410,7 +466,14 @@ pub fn walk(dir: &Path) -> BTreeMap<PathBuf, Entry> {
                 let bytes = fs::read(&path).unwrap();
                 let mut h = DefaultHasher::new();
                 h.write(&bytes);
-                out.insert(rel, Entry::File { mode, len: bytes.len() as u64, hash: h.finish() });
+                out.insert(
+                    rel,
+                    Entry::File {
+                        mode,
+                        len: bytes.len() as u64,
+                        hash: h.finish(),
+                    },
+                );
             }
         }
     }
@@ -438,18 +501,35 @@ impl Snapshot {
         let head_ref = {
             let mut cmd = git_command(dir);
             cmd.args(["symbolic-ref", "--quiet", "HEAD"]);
-            run_command(cmd, "git symbolic-ref").stdout.trim().to_string()
+            run_command(cmd, "git symbolic-ref")
+                .stdout
+                .trim()
+                .to_string()
         };
-        let in_progress = ["rebase-apply", "rebase-merge", "MERGE_HEAD", "CHERRY_PICK_HEAD", "index.lock"]
-            .into_iter()
-            .filter(|p| dir.join(".git").join(p).exists())
-            .map(String::from)
-            .collect();
+        let in_progress = [
+            "rebase-apply",
+            "rebase-merge",
+            "MERGE_HEAD",
+            "CHERRY_PICK_HEAD",
+            "index.lock",
+        ]
+        .into_iter()
+        .filter(|p| dir.join(".git").join(p).exists())
+        .map(String::from)
+        .collect();
         Snapshot {
             head: git(dir, &["rev-parse", "HEAD"]),
             head_ref,
             refs: git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]),
-            status: git(dir, &["status", "--porcelain", "--untracked-files=all", "--ignored"]),
+            status: git(
+                dir,
+                &[
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=all",
+                    "--ignored",
+                ],
+            ),
             in_progress,
             files: walk(dir),
         }
@@ -464,10 +544,25 @@ impl Snapshot {
         let mut msg = format!("{context}: the tree changed\n");
         let fields: [(&str, &dyn std::fmt::Debug, &dyn std::fmt::Debug, bool); 5] = [
             ("HEAD", &self.head, &after.head, self.head == after.head),
-            ("HEAD ref", &self.head_ref, &after.head_ref, self.head_ref == after.head_ref),
+            (
+                "HEAD ref",
+                &self.head_ref,
+                &after.head_ref,
+                self.head_ref == after.head_ref,
+            ),
             ("refs", &self.refs, &after.refs, self.refs == after.refs),
-            ("status", &self.status, &after.status, self.status == after.status),
-            ("in progress", &self.in_progress, &after.in_progress, self.in_progress == after.in_progress),
+            (
+                "status",
+                &self.status,
+                &after.status,
+                self.status == after.status,
+            ),
+            (
+                "in progress",
+                &self.in_progress,
+                &after.in_progress,
+                self.in_progress == after.in_progress,
+            ),
         ];
         for (name, before, now, same) in fields {
             if !same {
@@ -481,7 +576,11 @@ impl Snapshot {
 
 /// Panics, naming the entries that differ, unless the two walks are equal.
 #[track_caller]
-pub fn assert_same_files(before: &BTreeMap<PathBuf, Entry>, after: &BTreeMap<PathBuf, Entry>, context: &str) {
+pub fn assert_same_files(
+    before: &BTreeMap<PathBuf, Entry>,
+    after: &BTreeMap<PathBuf, Entry>,
+    context: &str,
+) {
     if before != after {
         panic!("{context}: files changed\n{}", diff_files(before, after));
     }

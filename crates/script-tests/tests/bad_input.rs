@@ -6,7 +6,8 @@ use std::fs;
 use std::path::Path;
 
 use script_tests::{
-    DEFAULT_BRANCH, Project, Snapshot, amend_message, assert_same_files, commit_all, git, has_branch, sha256, walk,
+    DEFAULT_BRANCH, Project, Snapshot, amend_message, assert_same_files, commit_all, git,
+    has_branch, sha256, walk,
 };
 
 /// A file the series touches, listed in patches/BASE.
@@ -34,7 +35,11 @@ fn set_package_version(manifest: &Path, from: &str, to: &str) {
             out.push_str(line);
         }
     }
-    assert!(done, "{}: no `version = \"{from}\"` in [package]", manifest.display());
+    assert!(
+        done,
+        "{}: no `version = \"{from}\"` in [package]",
+        manifest.display()
+    );
     fs::write(manifest, out).unwrap();
 }
 
@@ -43,13 +48,20 @@ fn other_version(version: &str) -> String {
     let mut parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap()).collect();
     let last = parts.last_mut().unwrap();
     *last = if *last > 0 { *last - 1 } else { 1 };
-    parts.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+    parts
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Changes one byte of a file (the first ASCII lowercase letter, to another).
 fn flip_one_byte(file: &Path) {
     let mut bytes = fs::read(file).unwrap();
-    let i = bytes.iter().position(u8::is_ascii_lowercase).expect("a lowercase letter");
+    let i = bytes
+        .iter()
+        .position(u8::is_ascii_lowercase)
+        .expect("a lowercase letter");
     bytes[i] = if bytes[i] == b'z' { b'y' } else { bytes[i] + 1 };
     fs::write(file, bytes).unwrap();
 }
@@ -65,7 +77,9 @@ fn corrupt_first_hunk_context(patch: &Path) {
             in_first_hunk = true;
         } else if in_first_hunk && !done && line.starts_with(' ') {
             let body = line.trim_end_matches('\n');
-            out.push_str(&format!("{body} /* this context line no longer matches */\n"));
+            out.push_str(&format!(
+                "{body} /* this context line no longer matches */\n"
+            ));
             done = true;
             continue;
         } else if in_first_hunk && (line.starts_with("@@") || line.starts_with("diff --git")) {
@@ -73,7 +87,11 @@ fn corrupt_first_hunk_context(patch: &Path) {
         }
         out.push_str(line);
     }
-    assert!(done, "{}: no context line in the first hunk", patch.display());
+    assert!(
+        done,
+        "{}: no context line in the first hunk",
+        patch.display()
+    );
     fs::write(patch, out).unwrap();
 }
 
@@ -106,9 +124,15 @@ fn apply_refuses_checkout_of_another_version_and_leaves_it_unchanged() {
         .stderr_has(&format!("is Wasmtime {wrong}"))
         .stderr_has(&format!("the series is for Wasmtime {pinned}"));
 
-    before.assert_same(&Snapshot::of(&co), "apply.sh on a checkout of another version");
+    before.assert_same(
+        &Snapshot::of(&co),
+        "apply.sh on a checkout of another version",
+    );
     assert!(!has_branch(&co, DEFAULT_BRANCH));
-    assert!(!p.work.exists(), "apply.sh --wasmtime-dir created the work directory");
+    assert!(
+        !p.work.exists(),
+        "apply.sh --wasmtime-dir created the work directory"
+    );
 }
 
 // 2. edited file
@@ -131,7 +155,10 @@ fn apply_refuses_checkout_with_edited_file_naming_file_and_checksums() {
         .stderr_has(&format!("found {found}"))
         .stderr_has("does not match the pristine Wasmtime");
 
-    before.assert_same(&Snapshot::of(&co), "apply.sh on a checkout with an edited file");
+    before.assert_same(
+        &Snapshot::of(&co),
+        "apply.sh on a checkout with an edited file",
+    );
     assert!(!has_branch(&co, DEFAULT_BRANCH));
 }
 
@@ -146,7 +173,11 @@ fn apply_refuses_dirty_checkout_and_keeps_the_modification() {
     bytes.extend_from_slice(b"\n// an uncommitted local change\n");
     fs::write(&file, &bytes).unwrap();
     let before = Snapshot::of(&co);
-    assert!(before.status.contains(TOUCHED), "the edit is not seen by git: {:?}", before.status);
+    assert!(
+        before.status.contains(TOUCHED),
+        "the edit is not seen by git: {:?}",
+        before.status
+    );
 
     p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
         .expect_failure()
@@ -154,7 +185,11 @@ fn apply_refuses_dirty_checkout_and_keeps_the_modification() {
         .stderr_has(TOUCHED);
 
     before.assert_same(&Snapshot::of(&co), "apply.sh on a dirty checkout");
-    assert_eq!(fs::read(&file).unwrap(), bytes, "the uncommitted change was altered");
+    assert_eq!(
+        fs::read(&file).unwrap(),
+        bytes,
+        "the uncommitted change was altered"
+    );
     assert!(!has_branch(&co, DEFAULT_BRANCH));
 }
 
@@ -171,8 +206,14 @@ fn apply_twice_to_checkout_second_run_is_a_noop() {
     p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
         .expect_success()
         .stderr_has(&format!("on branch '{DEFAULT_BRANCH}'"));
-    assert_eq!(git(&co, &["symbolic-ref", "--short", "HEAD"]), DEFAULT_BRANCH);
-    assert_eq!(git(&co, &["rev-list", "--count", &format!("{base_head}..HEAD")]), n.to_string());
+    assert_eq!(
+        git(&co, &["symbolic-ref", "--short", "HEAD"]),
+        DEFAULT_BRANCH
+    );
+    assert_eq!(
+        git(&co, &["rev-list", "--count", &format!("{base_head}..HEAD")]),
+        n.to_string()
+    );
     assert_eq!(git(&co, &["status", "--porcelain"]), "");
 
     let before = Snapshot::of(&co);
@@ -188,15 +229,25 @@ fn apply_twice_embedded_second_run_is_a_noop() {
     p.seed_base(&p.work);
     let tree = p.work.join("wasmtime");
 
-    p.run("apply.sh", &[]).expect_success().stderr_has("patched tree at");
+    p.run("apply.sh", &[])
+        .expect_success()
+        .stderr_has("patched tree at");
     assert!(tree.is_dir());
     assert_eq!(git(&tree, &["status", "--porcelain"]), "");
 
     let before = Snapshot::of(&tree);
     let base_before = Snapshot::of(&p.work.join("base"));
-    p.run("apply.sh", &[]).expect_success().stderr_has("already has the series");
-    before.assert_same(&Snapshot::of(&tree), "second embedded apply.sh (work/wasmtime)");
-    base_before.assert_same(&Snapshot::of(&p.work.join("base")), "second embedded apply.sh (work/base)");
+    p.run("apply.sh", &[])
+        .expect_success()
+        .stderr_has("already has the series");
+    before.assert_same(
+        &Snapshot::of(&tree),
+        "second embedded apply.sh (work/wasmtime)",
+    );
+    base_before.assert_same(
+        &Snapshot::of(&p.work.join("base")),
+        "second embedded apply.sh (work/base)",
+    );
 }
 
 /// Two work directories, one with a base fetched from the registry by
@@ -212,14 +263,21 @@ fn apply_embedded_in_two_work_dirs_gives_identical_commits() {
     p.run_in(&seeded, "apply.sh", &[]).expect_success();
 
     let head = |w: &Path, tree: &str| git(&w.join(tree), &["rev-parse", "HEAD"]);
-    assert_eq!(head(&fresh, "base"), head(&seeded, "base"), "the base commit depends on the work directory");
+    assert_eq!(
+        head(&fresh, "base"),
+        head(&seeded, "base"),
+        "the base commit depends on the work directory"
+    );
     assert_eq!(
         head(&fresh, "wasmtime"),
         head(&seeded, "wasmtime"),
         "the patched commits depend on the work directory"
     );
     assert_eq!(
-        git(&fresh.join("wasmtime"), &["rev-list", "--count", "pristine..HEAD"]),
+        git(
+            &fresh.join("wasmtime"),
+            &["rev-list", "--count", "pristine..HEAD"]
+        ),
         p.series().len().to_string()
     );
 }
@@ -238,7 +296,10 @@ fn apply_refuses_missing_wasmtime_dir() {
         .stderr_has(missing);
 
     assert!(!Path::new(missing).exists(), "apply.sh created {missing}");
-    assert!(!p.work.exists(), "apply.sh --wasmtime-dir created the work directory");
+    assert!(
+        !p.work.exists(),
+        "apply.sh --wasmtime-dir created the work directory"
+    );
 }
 
 // 6. a patch that does not apply
@@ -255,9 +316,18 @@ fn apply_with_non_applying_patch_leaves_checkout_as_it_was() {
         .expect_failure()
         .stderr_has("does not apply");
 
-    before.assert_same(&Snapshot::of(&co), "apply.sh --wasmtime-dir with a patch that does not apply");
-    assert!(!has_branch(&co, DEFAULT_BRANCH), "the branch was left behind");
-    assert_eq!(git(&co, &["status", "--porcelain", "--untracked-files=all"]), "");
+    before.assert_same(
+        &Snapshot::of(&co),
+        "apply.sh --wasmtime-dir with a patch that does not apply",
+    );
+    assert!(
+        !has_branch(&co, DEFAULT_BRANCH),
+        "the branch was left behind"
+    );
+    assert_eq!(
+        git(&co, &["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
 }
 
 #[test]
@@ -268,11 +338,23 @@ fn apply_embedded_with_non_applying_patch_writes_no_tree() {
     p.seed_base(&p.work);
     let base_before = Snapshot::of(&p.work.join("base"));
 
-    p.run("apply.sh", &[]).expect_failure().stderr_has("does not apply");
+    p.run("apply.sh", &[])
+        .expect_failure()
+        .stderr_has("does not apply");
 
-    assert!(!p.work.join("wasmtime").exists(), "work/wasmtime exists after a failed apply");
-    assert_eq!(leftovers(&p.work, "wasmtime"), Vec::<String>::new(), "scratch trees left in work/");
-    base_before.assert_same(&Snapshot::of(&p.work.join("base")), "failed embedded apply.sh (work/base)");
+    assert!(
+        !p.work.join("wasmtime").exists(),
+        "work/wasmtime exists after a failed apply"
+    );
+    assert_eq!(
+        leftovers(&p.work, "wasmtime"),
+        Vec::<String>::new(),
+        "scratch trees left in work/"
+    );
+    base_before.assert_same(
+        &Snapshot::of(&p.work.join("base")),
+        "failed embedded apply.sh (work/base)",
+    );
 }
 
 /// Not in the list of cases, but the same promise: a branch name that is
@@ -288,7 +370,10 @@ fn apply_refuses_existing_branch_name() {
         .expect_failure()
         .stderr_has(&format!("already has a branch '{DEFAULT_BRANCH}'"));
 
-    before.assert_same(&Snapshot::of(&co), "apply.sh --wasmtime-dir onto a taken branch name");
+    before.assert_same(
+        &Snapshot::of(&co),
+        "apply.sh --wasmtime-dir onto a taken branch name",
+    );
 }
 
 // 7. refresh --check
@@ -326,7 +411,11 @@ fn refresh_check_passes_after_apply_and_fails_after_amend() {
         .stderr_has("does not match");
     before.assert_same(&Snapshot::of(&tree), "refresh.sh --check (failing)");
 
-    assert_same_files(&patches_before, &walk(&p.patches()), "refresh.sh --check wrote to patches/");
+    assert_same_files(
+        &patches_before,
+        &walk(&p.patches()),
+        "refresh.sh --check wrote to patches/",
+    );
 }
 
 #[test]
@@ -338,10 +427,19 @@ fn refresh_without_edits_rewrites_identical_patches() {
     let patches_before = walk(&p.patches());
     let before = Snapshot::of(&tree);
 
-    p.run("refresh.sh", &[]).expect_success().stderr_has("wrote");
+    p.run("refresh.sh", &[])
+        .expect_success()
+        .stderr_has("wrote");
 
-    assert_same_files(&patches_before, &walk(&p.patches()), "refresh.sh on an unedited tree");
-    before.assert_same(&Snapshot::of(&tree), "refresh.sh on an unedited tree (the tree itself)");
+    assert_same_files(
+        &patches_before,
+        &walk(&p.patches()),
+        "refresh.sh on an unedited tree",
+    );
+    before.assert_same(
+        &Snapshot::of(&tree),
+        "refresh.sh on an unedited tree (the tree itself)",
+    );
 }
 
 // 8. --help and unknown arguments
@@ -358,7 +456,10 @@ fn scripts(p: &Project) -> Vec<String> {
         .collect();
     names.sort();
     for expected in ["apply.sh", "base.sh", "refresh.sh"] {
-        assert!(names.iter().any(|n| n == expected), "scripts/{expected} not found among {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "scripts/{expected} not found among {names:?}"
+        );
     }
     names
 }
@@ -385,5 +486,8 @@ fn every_script_rejects_unknown_argument() {
             .expect_failure()
             .stderr_has("unknown argument '--no-such-option'");
     }
-    assert!(!p.work.exists(), "an unknown argument created the work directory");
+    assert!(
+        !p.work.exists(),
+        "an unknown argument created the work directory"
+    );
 }

@@ -1,0 +1,33 @@
+//! Generates one `#[test]` per scenario file under the workspace's
+//! `tests/scenarios/`, so that each scenario passes or fails on its own.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let dir = manifest.join("../../tests/scenarios");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "wast"));
+    files.sort();
+    let mut out = String::new();
+    for path in &files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let name: String = stem
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        writeln!(
+            out,
+            "#[test_log::test]\nfn {name}() {{\n    conformance::run_file(std::path::Path::new({:?})).unwrap();\n}}\n",
+            path.canonicalize().unwrap()
+        )
+        .unwrap();
+    }
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(out_dir.join("scenarios.rs"), out).unwrap();
+}

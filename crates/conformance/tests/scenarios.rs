@@ -1,0 +1,3 @@
+//! One test per scenario file in `tests/scenarios/` (see `build.rs`).
+
+include!(concat!(env!("OUT_DIR"), "/scenarios.rs"));
