@@ -1,0 +1,13 @@
+;; A task that traps after returning its result. The trap surfaces from the
+;; event loop; Wasmtime neither panics nor trips a debug assertion; the
+;; trapped task never exits, so it stays counted and the store stays busy.
+(component
+  (actor a
+    (export run callback (result 1) (body return (block 1) trap))))
+
+(call c1 a.run)
+(drive)
+(expect (result c1 1) (count 1) (pending))
+(release 1)
+(drive-trap)
+(expect (count 1) (wakes 0))
