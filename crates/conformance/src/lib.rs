@@ -7,6 +7,7 @@
 //! checks, against the store ([`run`]).
 
 pub mod compose;
+pub mod generate;
 pub mod run;
 pub mod sexpr;
 pub mod spec;

@@ -8,7 +8,7 @@
 //!   starts at the next `(drive)`.
 //! - `(call-async ID ACTOR.EXPORT)`: call with `call_async`, poll it until it
 //!   completes or nothing more can happen, and drop it if it did not
-//!   complete (a host giving up on a call).
+//!   complete (a host giving up on a call); then drive.
 //! - `(drop ID)`: drop the future of a `call_concurrent` call.
 //! - `(release N)`: let every current and future `block(N)` return.
 //! - `(drive)`: run the event loop until nothing more can happen; it must
@@ -280,6 +280,11 @@ impl Runner {
                     Some(Ok((v,))) => Outcome::Returned(v),
                     Some(Err(e)) => Outcome::Error(format!("{e:?}")),
                 };
+                // `call_async` returns as soon as the result is delivered;
+                // let whatever else can run, run.
+                if let Err(e) = self.drive()? {
+                    self.fail(line, format!("drive after (call-async) failed: {e:?}"));
+                }
                 self.calls.insert(
                     id,
                     Call {

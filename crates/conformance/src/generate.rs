@@ -1,0 +1,771 @@
+//! Generated scenarios: random but valid component graphs and host scripts,
+//! with the expected state after every host action computed by a reference
+//! model of the counter that knows nothing about Wasmtime.
+//!
+//! A [`Plan`] is generated from a seed. [`Plan::scenario`] runs the model
+//! over it and writes an ordinary scenario file (the same format as the
+//! hand-written suite), with an `(expect ...)` after every host action: the
+//! exact count, ready or pending, how often the waker was woken, and every
+//! host call's result. Running that file through [`crate::run_str`] checks
+//! the patched Wasmtime against the model. [`shrink`] reduces a failing plan
+//! to a small one that still fails.
+//!
+//! What the generator produces, and therefore what the model must know:
+//!
+//! - Two to four actors; exports lifted sync (only sync calls to sync
+//!   exports, so they never block), async with a callback, or async
+//!   stackful. Calls go to actors declared earlier.
+//! - Async bodies: steps before and after `task.return` drawn from yields,
+//!   waits on host gates, notes, calls (callbacks lower async-typed callees
+//!   async; stackful bodies lower anything either way) and cancels of
+//!   callees that wait to be cancelled (a running cancel, acknowledged with
+//!   `task.cancel`).
+//! - Explicit threads that return for their task: the implicit thread exits
+//!   without returning and a spawned thread calls `task.return`. When a
+//!   guest may call such an export, the thread exits right after returning.
+//! - Host actions in rounds: start calls then drive; release a gate then
+//!   drive; `call_async` that returns or is dropped after start; drop a
+//!   `call_concurrent` future after it started. At most one trap, reached
+//!   last, by a host-called export that waits on its own gate.
+//!
+//! Not generated (the hand-written scenarios cover them): backpressure and
+//! STARTING cancels, and guest callers of tasks whose threads outlive their
+//! return (44.0.3 asserts in `subtask.drop` for those).
+
+use crate::spec::{Actor, Export, Lift, Lower, Spec, Step};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// A small deterministic PRNG (SplitMix64), so that a seed means the same
+/// plan on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x5eed_5eed_5eed_5eed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// One host action of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Start `call_concurrent` calls (`id`, `actor.export`), then drive.
+    Calls(Vec<(String, String)>),
+    /// Release a gate, then drive.
+    Release(u32),
+    /// `call_async`, polled until it returns or stalls (then dropped).
+    CallAsync(String, String),
+    /// Drop the future of a started `call_concurrent` call.
+    Drop(String),
+    /// Release the trapping export's gate; the drive must trap. Always last.
+    Trap(u32),
+}
+
+/// A generated scenario: the component and the host script.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub spec: Spec,
+    pub actions: Vec<Action>,
+}
+
+/// What kind of export the generator made, which decides who may call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sync,
+    Async,
+    /// Async, and its threads outlive `task.return`: host callers only.
+    HostOnly,
+    /// Waits until cancelled: only `call-cancel` targets it.
+    Cancellable,
+    /// Waits on its own gate, then traps: host only, at most one.
+    Trapper,
+}
+
+struct Gen<'a> {
+    rng: &'a mut Rng,
+    next_result: u32,
+    next_note: u32,
+    gates: u32,
+    /// `actor.export` and kind of everything declared so far.
+    declared: Vec<(String, Kind, Lift)>,
+    /// The actor being generated: its own exports are not callable from it.
+    current: String,
+}
+
+impl Gen<'_> {
+    fn gate(&mut self) -> u32 {
+        1 + self.rng.below(self.gates as usize) as u32
+    }
+
+    fn note(&mut self) -> Step {
+        self.next_note += 1;
+        Step::Note(self.next_note)
+    }
+
+    fn steps(&mut self, lift: Lift, max: usize, may_block: bool) -> Vec<Step> {
+        let n = self.rng.below(max + 1);
+        let mut out = Vec::new();
+        for _ in 0..n {
+            if lift == Lift::Sync {
+                // Sync lifts only note and make sync calls to sync exports.
+                let step = match self.rng.chance(50) {
+                    true => self.call(lift),
+                    false => None,
+                };
+                out.push(step.unwrap_or_else(|| self.note()));
+                continue;
+            }
+            let step = match self.rng.below(10) {
+                0 | 1 => Step::Yield,
+                2 | 3 if may_block => Step::Block(self.gate()),
+                4 => self.note(),
+                5..=8 => match self.call(lift) {
+                    Some(step) => step,
+                    None => self.note(),
+                },
+                _ => match self.cancel() {
+                    Some(step) => step,
+                    None => Step::Yield,
+                },
+            };
+            out.push(step);
+        }
+        out
+    }
+
+    fn call(&mut self, lift: Lift) -> Option<Step> {
+        let own = format!("{}.", self.current);
+        let targets: Vec<(String, Lift)> = self
+            .declared
+            .iter()
+            .filter(|(t, _, _)| !t.starts_with(&own))
+            .filter(|(_, kind, _)| matches!(kind, Kind::Sync | Kind::Async))
+            .filter(|(_, _, l)| lift != Lift::Sync || *l == Lift::Sync)
+            .map(|(t, _, l)| (t.clone(), *l))
+            .collect();
+        if targets.is_empty() {
+            return None;
+        }
+        let (target, target_lift) = self.rng.pick(&targets).clone();
+        let lower = match (lift, target_lift) {
+            (Lift::Sync, _) => Lower::Sync,
+            // A callback holds its instance while it runs: it only makes
+            // sync calls that cannot block.
+            (Lift::Callback, Lift::Sync) if self.rng.chance(50) => Lower::Sync,
+            (Lift::Callback, _) => Lower::Async,
+            (Lift::Stackful, _) if self.rng.chance(50) => Lower::Sync,
+            (Lift::Stackful, _) => Lower::Async,
+        };
+        Some(Step::Call { target, lower })
+    }
+
+    fn cancel(&mut self) -> Option<Step> {
+        let own = format!("{}.", self.current);
+        let targets: Vec<String> = self
+            .declared
+            .iter()
+            .filter(|(t, _, _)| !t.starts_with(&own))
+            .filter(|(_, kind, _)| *kind == Kind::Cancellable)
+            .map(|(t, _, _)| t.clone())
+            .collect();
+        if targets.is_empty() {
+            return None;
+        }
+        Some(Step::CallCancel {
+            target: self.rng.pick(&targets).clone(),
+        })
+    }
+
+    /// Only the first actor spawns threads: in 44.0.3 `thread.new-indirect`
+    /// in a nested component instance other than the first one with a table
+    /// resolves the start function in the wrong table (see the README).
+    fn threads_allowed(&self) -> bool {
+        self.current == NAMES[0]
+    }
+
+    fn export(&mut self, name: String, kind: Kind, lift: Lift) -> Export {
+        self.next_result += 1;
+        let mut export = Export {
+            name,
+            lift,
+            result: self.next_result,
+            body: Vec::new(),
+            threads: Vec::new(),
+        };
+        match kind {
+            Kind::Sync => export.body = self.steps(Lift::Sync, 3, false),
+            Kind::Async => {
+                if self.threads_allowed() && self.rng.chance(15) {
+                    // The implicit thread exits without returning; a thread
+                    // returns for the task and exits at once.
+                    let mut thread = self.steps(Lift::Stackful, 2, true);
+                    thread.retain(|s| !matches!(s, Step::Call { .. } | Step::CallCancel { .. }));
+                    thread.push(Step::Return);
+                    if self.rng.chance(50) {
+                        thread.push(self.note());
+                    }
+                    export.threads.push(thread);
+                    export.body = vec![Step::Spawn(0)];
+                    export.body.extend(self.steps(lift, 2, true));
+                } else {
+                    export.body = self.steps(lift, 3, true);
+                    export.body.push(Step::Return);
+                    export.body.extend(self.steps(lift, 3, true));
+                }
+                if lift == Lift::Callback || self.rng.chance(30) {
+                    export.body.push(Step::Exit);
+                }
+            }
+            Kind::HostOnly => {
+                if self.rng.chance(50) {
+                    // Exit path 5 with a thread that outlives its return.
+                    let mut thread = vec![Step::Block(self.gate()), Step::Return];
+                    thread.push(Step::Block(self.gate()));
+                    thread.push(self.note());
+                    export.threads.push(thread);
+                    export.body = vec![Step::Spawn(0), Step::Exit];
+                } else {
+                    // A thread that outlives the whole task.
+                    let thread = vec![Step::Block(self.gate()), self.note()];
+                    export.threads.push(thread);
+                    export.body = vec![Step::Spawn(0), Step::Return, Step::Exit];
+                }
+            }
+            Kind::Cancellable => export.body = vec![Step::WaitCancel],
+            Kind::Trapper => {
+                self.gates += 1;
+                export.body = vec![Step::Block(self.gates), Step::Trap];
+            }
+        }
+        export
+    }
+}
+
+const NAMES: [&str; 4] = ["a", "b", "c", "d"];
+
+impl Plan {
+    /// The plan for `seed`.
+    pub fn generate(seed: u64) -> Plan {
+        let mut rng = Rng::new(seed);
+        let gates = 1 + rng.below(4) as u32;
+        let trap = rng.chance(15);
+        let mut g = Gen {
+            rng: &mut rng,
+            next_result: 0,
+            next_note: 0,
+            gates,
+            declared: Vec::new(),
+            current: String::new(),
+        };
+        let mut actors = Vec::new();
+        let actor_count = 2 + g.rng.below(3);
+        for name in &NAMES[..actor_count] {
+            g.current = name.to_string();
+            let mut actor = Actor {
+                name: name.to_string(),
+                exports: Vec::new(),
+            };
+            let export_count = 1 + g.rng.below(3);
+            for i in 0..export_count {
+                let kind = match g.rng.below(10) {
+                    0 | 1 => Kind::Sync,
+                    2 if g.threads_allowed() => Kind::HostOnly,
+                    3 => Kind::Cancellable,
+                    _ => Kind::Async,
+                };
+                let lift = match kind {
+                    Kind::Sync => Lift::Sync,
+                    _ if g.rng.chance(50) => Lift::Callback,
+                    _ => Lift::Stackful,
+                };
+                let export = g.export(format!("f{i}"), kind, lift);
+                g.declared
+                    .push((format!("{name}.{}", export.name), kind, lift));
+                actor.exports.push(export);
+            }
+            actors.push(actor);
+        }
+        if trap {
+            g.current = actors[0].name.clone();
+            let export = g.export("trap".into(), Kind::Trapper, Lift::Callback);
+            g.declared.push((
+                format!("{}.trap", actors[0].name),
+                Kind::Trapper,
+                Lift::Callback,
+            ));
+            actors[0].exports.push(export);
+        }
+        // Gates the rounds release; the trapper's own gate comes after them.
+        let trap_gate = g.gates;
+        let gates = if trap { g.gates - 1 } else { g.gates };
+        let callable: Vec<String> = g
+            .declared
+            .iter()
+            .filter(|(_, k, _)| !matches!(k, Kind::Cancellable | Kind::Trapper))
+            .map(|(t, _, _)| t.clone())
+            .collect();
+        let trapper = g
+            .declared
+            .iter()
+            .find(|(_, k, _)| *k == Kind::Trapper)
+            .map(|(t, _, _)| t.clone());
+
+        let mut actions = Vec::new();
+        let mut started: Vec<String> = Vec::new();
+        let mut ids = 0;
+        let mut id = || {
+            ids += 1;
+            format!("c{ids}")
+        };
+        if let Some(t) = &trapper {
+            actions.push(Action::Calls(vec![(id(), t.clone())]));
+        }
+        let rounds = 3 + rng.below(8);
+        for _ in 0..rounds {
+            match rng.below(10) {
+                0..=3 => {
+                    let n = 1 + rng.below(3);
+                    let calls: Vec<_> = (0..n)
+                        .map(|_| (id(), callable[rng.below(callable.len())].clone()))
+                        .collect();
+                    started.extend(calls.iter().map(|(i, _)| i.clone()));
+                    actions.push(Action::Calls(calls));
+                }
+                4..=6 => actions.push(Action::Release(1 + rng.below(gates as usize) as u32)),
+                7 | 8 => actions.push(Action::CallAsync(
+                    id(),
+                    callable[rng.below(callable.len())].clone(),
+                )),
+                _ if !started.is_empty() => {
+                    let i = rng.below(started.len());
+                    actions.push(Action::Drop(started.remove(i)));
+                }
+                _ => actions.push(Action::Release(1 + rng.below(gates as usize) as u32)),
+            }
+        }
+        // Release everything, so that a plan ends idle unless it traps.
+        for gate in 1..=gates {
+            actions.push(Action::Release(gate));
+        }
+        if trapper.is_some() {
+            actions.push(Action::Trap(trap_gate));
+        }
+        Plan {
+            spec: Spec { actors },
+            actions,
+        }
+    }
+
+    /// The scenario file for this plan, with the model's expectations.
+    pub fn scenario(&self) -> String {
+        let mut out = String::new();
+        out.push_str(";; Generated scenario (see crates/conformance/src/generate.rs).\n");
+        out.push_str(&self.spec.to_text());
+        let mut model = Model::new(&self.spec);
+        let mut wakes = 0;
+        let mut armed = false;
+        let mut expect = |out: &mut String, model: &Model| {
+            let count = model.count();
+            let mut line = format!("(expect (count {count})");
+            if armed && count == 0 {
+                wakes += 1;
+            }
+            armed = count > 0;
+            write!(
+                line,
+                " (wakes {wakes}) ({})",
+                if count == 0 { "ready" } else { "pending" }
+            )
+            .unwrap();
+            for (id, outcome) in &model.calls {
+                write!(line, " (result {id} {outcome})").unwrap();
+            }
+            line.push(')');
+            writeln!(out, "{line}").unwrap();
+        };
+        expect(&mut out, &model);
+        for action in &self.actions {
+            match action {
+                Action::Calls(calls) => {
+                    for (id, target) in calls {
+                        writeln!(out, "(call {id} {target})").unwrap();
+                        model.host_call(id, target);
+                    }
+                    out.push_str("(drive)\n");
+                    model.run();
+                }
+                Action::Release(gate) => {
+                    writeln!(out, "(release {gate})\n(drive)").unwrap();
+                    model.released.insert(*gate);
+                    model.run();
+                }
+                Action::CallAsync(id, target) => {
+                    writeln!(out, "(call-async {id} {target})").unwrap();
+                    model.host_call(id, target);
+                    model.run();
+                    model.drop_call(id);
+                }
+                Action::Drop(id) => {
+                    writeln!(out, "(drop {id})\n(drive)").unwrap();
+                    model.drop_call(id);
+                }
+                Action::Trap(gate) => {
+                    writeln!(out, "(release {gate})\n(drive-trap)").unwrap();
+                    model.released.insert(*gate);
+                    model.run();
+                    assert!(model.trapped, "the model expected a trap");
+                }
+            }
+            expect(&mut out, &model);
+        }
+        out
+    }
+
+    /// Smaller variants of this plan, for shrinking: each drops one action
+    /// or one step.
+    fn smaller(&self) -> Vec<Plan> {
+        let mut out = Vec::new();
+        for i in 0..self.actions.len() {
+            let mut p = self.clone();
+            p.actions.remove(i);
+            out.push(p);
+        }
+        for (a, actor) in self.spec.actors.iter().enumerate() {
+            for (e, export) in actor.exports.iter().enumerate() {
+                if export.name == "trap" {
+                    continue;
+                }
+                for s in 0..export.body.len() {
+                    if matches!(export.body[s], Step::Return | Step::Spawn(_) | Step::Trap) {
+                        continue;
+                    }
+                    let mut p = self.clone();
+                    p.spec.actors[a].exports[e].body.remove(s);
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the plan is still well formed after shrinking: every call and
+    /// drop names something that exists.
+    fn valid(&self) -> bool {
+        let mut started = BTreeSet::new();
+        for action in &self.actions {
+            match action {
+                Action::Calls(calls) => {
+                    for (id, t) in calls {
+                        if self.spec.export(t).is_none() {
+                            return false;
+                        }
+                        started.insert(id.clone());
+                    }
+                }
+                Action::CallAsync(_, t) => {
+                    if self.spec.export(t).is_none() {
+                        return false;
+                    }
+                }
+                Action::Drop(id) => {
+                    if !started.contains(id) {
+                        return false;
+                    }
+                }
+                Action::Release(_) | Action::Trap(_) => {}
+            }
+        }
+        // A trap must stay the last action, and its export must be started.
+        match self.actions.iter().position(|a| matches!(a, Action::Trap(_))) {
+            Some(i) => {
+                i + 1 == self.actions.len()
+                    && self.actions.iter().any(|a| match a {
+                        Action::Calls(calls) => calls.iter().any(|(_, t)| t.ends_with(".trap")),
+                        _ => false,
+                    })
+            }
+            None => true,
+        }
+    }
+}
+
+/// Shrink a plan for which `fails` holds to a smaller one for which it still
+/// holds, greedily, one action or step at a time.
+pub fn shrink(plan: Plan, mut fails: impl FnMut(&Plan) -> bool) -> Plan {
+    let mut best = plan;
+    'outer: loop {
+        for candidate in best.smaller() {
+            if candidate.valid() && fails(&candidate) {
+                best = candidate;
+                continue 'outer;
+            }
+        }
+        return best;
+    }
+}
+
+impl Spec {
+    /// The `(component ...)` text of this spec.
+    pub fn to_text(&self) -> String {
+        let mut out = String::from("(component\n");
+        for actor in &self.actors {
+            writeln!(out, "  (actor {}", actor.name).unwrap();
+            for e in &actor.exports {
+                let lift = match e.lift {
+                    Lift::Sync => "sync",
+                    Lift::Callback => "callback",
+                    Lift::Stackful => "stackful",
+                };
+                writeln!(out, "    (export {} {lift} (result {})", e.name, e.result).unwrap();
+                writeln!(out, "      (body{})", steps_text(&e.body)).unwrap();
+                for t in &e.threads {
+                    writeln!(out, "      (thread{})", steps_text(t)).unwrap();
+                }
+                out.truncate(out.len() - 1);
+                out.push_str(")\n");
+            }
+            out.truncate(out.len() - 1);
+            out.push_str(")\n");
+        }
+        out.truncate(out.len() - 1);
+        out.push_str(")\n\n");
+        out
+    }
+}
+
+fn steps_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        out.push(' ');
+        out.push_str(&match s {
+            Step::Return => "return".into(),
+            Step::Yield => "yield".into(),
+            Step::Block(g) => format!("(block {g})"),
+            Step::Call { target, lower } => format!(
+                "(call {target} {})",
+                if *lower == Lower::Sync { "sync" } else { "async" }
+            ),
+            Step::CallCancel { target } => format!("(call-cancel {target})"),
+            Step::BackpressureInc => "backpressure-inc".into(),
+            Step::BackpressureDec => "backpressure-dec".into(),
+            Step::Spawn(n) => format!("(spawn {n})"),
+            Step::WaitCancel => "wait-cancel".into(),
+            Step::Note(v) => format!("(note {v})"),
+            Step::Trap => "trap".into(),
+            Step::Exit => "exit".into(),
+        });
+    }
+    out
+}
+
+/// The reference model: which tasks are alive, given the plan and the host
+/// actions so far. It knows the contract and nothing about Wasmtime.
+struct Model<'a> {
+    spec: &'a Spec,
+    released: BTreeSet<u32>,
+    tasks: Vec<MTask>,
+    threads: Vec<MThread>,
+    /// Host calls by id: `pending`, `dropped` or the result.
+    calls: BTreeMap<String, String>,
+    /// Host calls not started yet (they start at the next drive).
+    queued: Vec<(String, String)>,
+    trapped: bool,
+}
+
+struct MTask {
+    result: u32,
+    sync: bool,
+    returned: bool,
+    implicit_exited: bool,
+    counted: bool,
+    host_call: Option<String>,
+}
+
+struct MThread {
+    task: usize,
+    implicit: bool,
+    body: Vec<Step>,
+    threads: Vec<Vec<Step>>,
+    pc: usize,
+    /// Waiting for this task to return.
+    waiting_on: Option<usize>,
+    done: bool,
+}
+
+impl<'a> Model<'a> {
+    fn new(spec: &'a Spec) -> Model<'a> {
+        Model {
+            spec,
+            released: BTreeSet::new(),
+            tasks: Vec::new(),
+            threads: Vec::new(),
+            calls: BTreeMap::new(),
+            queued: Vec::new(),
+            trapped: false,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.tasks.iter().filter(|t| t.counted).count()
+    }
+
+    fn host_call(&mut self, id: &str, target: &str) {
+        self.calls.insert(id.to_string(), "pending".into());
+        self.queued.push((id.to_string(), target.to_string()));
+    }
+
+    fn drop_call(&mut self, id: &str) {
+        if self.calls[id] == "pending" {
+            self.calls.insert(id.to_string(), "dropped".into());
+        }
+    }
+
+    fn start(&mut self, target: &str, host_call: Option<String>) -> usize {
+        let (_, export) = self.spec.export(target).expect("valid target");
+        let task = self.tasks.len();
+        self.tasks.push(MTask {
+            result: export.result,
+            sync: export.lift == Lift::Sync,
+            returned: false,
+            implicit_exited: false,
+            counted: true,
+            host_call,
+        });
+        self.threads.push(MThread {
+            task,
+            implicit: true,
+            body: export.body.clone(),
+            threads: export.threads.clone(),
+            pc: 0,
+            waiting_on: None,
+            done: false,
+        });
+        task
+    }
+
+    fn task_returned(&mut self, task: usize) {
+        let t = &mut self.tasks[task];
+        t.returned = true;
+        if let Some(id) = &t.host_call {
+            if self.calls[id] == "pending" {
+                self.calls.insert(id.clone(), t.result.to_string());
+            }
+        }
+    }
+
+    /// Run every thread as far as it can go.
+    fn run(&mut self) {
+        for (id, target) in std::mem::take(&mut self.queued) {
+            self.start(&target, Some(id));
+        }
+        loop {
+            let mut progress = false;
+            for i in 0..self.threads.len() {
+                while !self.trapped && self.step(i) {
+                    progress = true;
+                }
+            }
+            if !progress || self.trapped {
+                return;
+            }
+        }
+    }
+
+    /// Advance thread `i` by one step; false if it cannot move.
+    fn step(&mut self, i: usize) -> bool {
+        if self.threads[i].done {
+            return false;
+        }
+        if let Some(callee) = self.threads[i].waiting_on {
+            if !self.tasks[callee].returned {
+                return false;
+            }
+            self.threads[i].waiting_on = None;
+            self.threads[i].pc += 1;
+            return true;
+        }
+        let task = self.threads[i].task;
+        let Some(step) = self.threads[i].body.get(self.threads[i].pc).cloned() else {
+            self.thread_done(i);
+            return true;
+        };
+        match step {
+            Step::Yield | Step::Note(_) | Step::BackpressureInc | Step::BackpressureDec => {}
+            Step::Block(g) => {
+                if !self.released.contains(&g) {
+                    return false;
+                }
+            }
+            Step::Return => self.task_returned(task),
+            Step::Call { target, .. } => {
+                let callee = self.start(&target, None);
+                self.threads[i].waiting_on = Some(callee);
+                return true;
+            }
+            // The callee waits to be cancelled, acknowledges and exits: it
+            // comes and goes within the step.
+            Step::CallCancel { .. } => {}
+            Step::Spawn(n) => {
+                let body = self.threads[i].threads[n].clone();
+                self.threads.push(MThread {
+                    task,
+                    implicit: false,
+                    body,
+                    threads: Vec::new(),
+                    pc: 0,
+                    waiting_on: None,
+                    done: false,
+                });
+            }
+            Step::WaitCancel => return false,
+            Step::Trap => {
+                self.trapped = true;
+                return false;
+            }
+            Step::Exit => {
+                self.thread_done(i);
+                return true;
+            }
+        }
+        self.threads[i].pc += 1;
+        true
+    }
+
+    fn thread_done(&mut self, i: usize) {
+        let thread = &mut self.threads[i];
+        thread.done = true;
+        let task = thread.task;
+        if thread.implicit {
+            self.tasks[task].implicit_exited = true;
+            if self.tasks[task].sync {
+                self.task_returned(task);
+            }
+        }
+        // The count goes down at the first thread exit after the task has
+        // both exited and returned.
+        let t = &mut self.tasks[task];
+        if t.implicit_exited && t.returned {
+            t.counted = false;
+        }
+    }
+}
