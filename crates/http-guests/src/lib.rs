@@ -1,0 +1,142 @@
+//! Example WASIp3 HTTP guests, built at run time from the text format.
+//!
+//! There is no wasm target for the Rust toolchain on the machines this
+//! project builds on, so the guests are written by hand: each is a core
+//! module in WAT (see the `.wat` files next to this one, which are commented
+//! for embedders) implementing the `wasi:http/service` world of
+//! `wasi:http@0.3.0-rc-2026-03-15`, the version `wasmtime-wasi-http` 44.0.3
+//! ships. [`build`] embeds the world's component type in the module and
+//! turns it into a component with `wit-component`.
+//!
+//! The WIT comes from the patched tree that `scripts/apply.sh` lays out
+//! (`work/wasmtime/crates/wasi-http/src/p3/wit`), so the guests always match
+//! the host they run on.
+
+use anyhow::{Context as _, Result};
+use wit_component::{ComponentEncoder, StringEncoding};
+use wit_parser::{Resolve, WorldId};
+
+/// The WIT packages of the `wasi:http/service` world, dependencies first.
+const WIT: &[(&str, &str)] = &[
+    (
+        "clocks.wit",
+        include_str!("../../../work/wasmtime/crates/wasi-http/src/p3/wit/deps/clocks.wit"),
+    ),
+    (
+        "random.wit",
+        include_str!("../../../work/wasmtime/crates/wasi-http/src/p3/wit/deps/random.wit"),
+    ),
+    (
+        "filesystem.wit",
+        include_str!("../../../work/wasmtime/crates/wasi-http/src/p3/wit/deps/filesystem.wit"),
+    ),
+    (
+        "sockets.wit",
+        include_str!("../../../work/wasmtime/crates/wasi-http/src/p3/wit/deps/sockets.wit"),
+    ),
+    (
+        "cli.wit",
+        include_str!("../../../work/wasmtime/crates/wasi-http/src/p3/wit/deps/cli.wit"),
+    ),
+    (
+        "http.wit",
+        include_str!("../../../work/wasmtime/crates/wasi-http/src/p3/wit/deps/http.wit"),
+    ),
+];
+
+/// The line [`post_response`] writes to stdout once its post-response work
+/// is done.
+pub const POST_RESPONSE_MESSAGE: &str = "post-response work done\n";
+
+/// The body [`streaming`] sends, in three writes, after `handle` returned.
+pub const STREAMING_BODY: &str = "chunk 1\nchunk 2\nchunk 3\n";
+
+/// Resolves the `wasi:http/service` world.
+pub fn service_world() -> Result<(Resolve, WorldId)> {
+    let mut resolve = Resolve::default();
+    let mut last = None;
+    for (name, text) in WIT {
+        last = Some(
+            resolve
+                .push_source(name, text)
+                .with_context(|| format!("parsing {name}"))?,
+        );
+    }
+    let world = resolve.select_world(&[last.unwrap()], Some("service"))?;
+    Ok((resolve, world))
+}
+
+/// Builds a `wasi:http/service` component from a core module in WAT.
+///
+/// The module follows `wit-component`'s naming conventions for imports and
+/// exports (`[async-lift]`, `[task-return]`, `[future-new-N]`, ...).
+pub fn build(wat: &str) -> Result<Vec<u8>> {
+    let (resolve, world) = service_world()?;
+    let mut module = wat::parse_str(wat)?;
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)?;
+    ComponentEncoder::default()
+        .validate(true)
+        .module(&module)?
+        .encode()
+}
+
+/// A guest that answers 200 with an empty body at once, then keeps working:
+/// it sends the trailers, yields three times, sleeps 100 ms on
+/// `wasi:clocks/monotonic-clock`, and writes [`POST_RESPONSE_MESSAGE`] to
+/// stdout, waiting until the host has taken it, before its task exits.
+pub fn post_response() -> Result<Vec<u8>> {
+    build(include_str!("post_response.wat"))
+}
+
+/// A guest that answers 200 at once and streams [`STREAMING_BODY`] after
+/// `handle` returned, yielding between the chunks, then sends the trailers
+/// and exits.
+pub fn streaming() -> Result<Vec<u8>> {
+    build(include_str!("streaming.wat"))
+}
+
+/// A guest that answers 200 with an empty body, sends the trailers, yields
+/// once, and then traps.
+pub fn trap_after_response() -> Result<Vec<u8>> {
+    build(include_str!("trap_after_response.wat"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, bytes: Result<Vec<u8>>) {
+        let bytes = bytes.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let mut features = wasmparser::WasmFeatures::default();
+        features |= wasmparser::WasmFeatures::COMPONENT_MODEL
+            | wasmparser::WasmFeatures::CM_ASYNC
+            | wasmparser::WasmFeatures::CM_ASYNC_BUILTINS;
+        wasmparser::Validator::new_with_features(features)
+            .validate_all(&bytes)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(wasmparser::Parser::is_component(&bytes), "{name}");
+    }
+
+    #[test]
+    fn post_response_builds_and_validates() {
+        check("post_response", post_response());
+    }
+
+    #[test]
+    fn streaming_builds_and_validates() {
+        check("streaming", streaming());
+    }
+
+    #[test]
+    fn trap_after_response_builds_and_validates() {
+        check("trap_after_response", trap_after_response());
+    }
+
+    #[test]
+    fn service_world_resolves() {
+        let (resolve, world) = service_world().unwrap();
+        let world = &resolve.worlds[world];
+        assert_eq!(world.name, "service");
+        assert_eq!(world.exports.len(), 1);
+    }
+}

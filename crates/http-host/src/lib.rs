@@ -1,0 +1,446 @@
+//! A small embedder of `wasmtime-wasi-http`'s [`ProxyHandler`], written the
+//! way an application serving WASIp3 `wasi:http/service` components would
+//! write it, and instrumented for tests.
+//!
+//! Every store's data ([`Host`]) reports its creation and its drop to a
+//! shared [`Probe`], together with what the guests had written to stdout at
+//! that moment. Tests wait on these reports (they are signals, not polls)
+//! and on the responses, always under a generous bound.
+//!
+//! Requests are driven the way `wasmtime serve` drives them in 44.0.3: the
+//! task handed to [`ProxyHandler::spawn`] calls `handle`, converts the guest's
+//! response into an [`http::Response`], sends it to the caller, and then
+//! stays in flight until the caller has dropped the response body.
+
+use anyhow::{Context as _, Result, bail};
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWrite;
+use tokio::sync::{oneshot, watch};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime_wasi_http::handler::{HandlerState, Proxy, ProxyHandler, ProxyPre, StoreBundle};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::p3::{Request, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// The limits a [`TestState`] gives its [`ProxyHandler`], and how the host
+/// behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// [`HandlerState::request_timeout`].
+    pub request_timeout: Duration,
+    /// [`HandlerState::idle_instance_timeout`].
+    pub idle_instance_timeout: Duration,
+    /// [`HandlerState::max_instance_reuse_count`].
+    pub max_instance_reuse_count: usize,
+    /// [`HandlerState::max_instance_concurrent_reuse_count`].
+    pub max_instance_concurrent_reuse_count: usize,
+    /// Make guest stdout never accept a byte, so that a guest writing to it
+    /// waits forever.
+    pub stdout_blocks: bool,
+}
+
+impl Default for Settings {
+    /// `wasmtime serve`'s defaults for a WASIp3 component without `--timeout`.
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::MAX,
+            idle_instance_timeout: Duration::from_secs(1),
+            max_instance_reuse_count: 128,
+            max_instance_concurrent_reuse_count: 16,
+            stdout_blocks: false,
+        }
+    }
+}
+
+/// A store's lifetime as seen from outside, reported by [`Host`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Events {
+    /// Stores created so far.
+    pub stores_created: usize,
+    /// Stores dropped so far.
+    pub stores_dropped: usize,
+    /// When each store was dropped, in order.
+    pub dropped_at: Vec<Instant>,
+    /// For each dropped store, in order: everything the guests had written
+    /// to stdout (in all stores) when it was dropped.
+    pub stdout_at_drop: Vec<String>,
+    /// Errors passed to [`HandlerState::handle_worker_error`].
+    pub worker_errors: Vec<String>,
+    /// Errors of request tasks (a trap inside `handle`, for example).
+    pub task_errors: Vec<String>,
+}
+
+/// What the tests observe: store lifetimes, worker errors, and stdout.
+pub struct Probe {
+    events: watch::Sender<Events>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stdout_len: watch::Sender<usize>,
+}
+
+impl Probe {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            events: watch::channel(Events::default()).0,
+            stdout: Default::default(),
+            stdout_len: watch::channel(0).0,
+        })
+    }
+
+    /// A copy of the events so far.
+    pub fn events(&self) -> Events {
+        self.events.borrow().clone()
+    }
+
+    /// Everything the guests wrote to stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (at most `bound`) until `pred` holds for the events.
+    pub async fn wait_for(&self, bound: Duration, pred: impl FnMut(&Events) -> bool) -> Events {
+        let mut rx = self.events.subscribe();
+        match tokio::time::timeout(bound, rx.wait_for(pred)).await {
+            Ok(events) => events.expect("probe outlives its receivers").clone(),
+            Err(_) => panic!(
+                "condition not met within {bound:?}; events so far: {:?}",
+                self.events()
+            ),
+        }
+    }
+
+    /// Waits (at most `bound`) until stdout holds `text` `times` times.
+    pub async fn wait_for_stdout(&self, bound: Duration, text: &str, times: usize) {
+        let mut rx = self.stdout_len.subscribe();
+        let found = tokio::time::timeout(
+            bound,
+            rx.wait_for(|_| self.stdout().matches(text).count() >= times),
+        )
+        .await;
+        if found.is_err() {
+            panic!(
+                "stdout did not show {text:?} {times} time(s) within {bound:?}: {:?}",
+                self.stdout()
+            );
+        }
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Events)) {
+        self.events.send_modify(f);
+    }
+}
+
+/// Guest stdout: appends to the probe's buffer and signals every write (or,
+/// with `blocks`, never accepts anything).
+#[derive(Clone)]
+struct Stdout {
+    probe: Arc<Probe>,
+    blocks: bool,
+}
+
+impl Stdout {
+    fn append(&self, buf: &[u8]) {
+        let len = {
+            let mut out = self.probe.stdout.lock().unwrap();
+            out.extend_from_slice(buf);
+            out.len()
+        };
+        self.probe.stdout_len.send_replace(len);
+    }
+}
+
+impl AsyncWrite for Stdout {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.blocks {
+            return Poll::Pending;
+        }
+        self.append(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for Stdout {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for Stdout {
+    fn p2_stream(&self) -> Box<dyn wasmtime_wasi::p2::OutputStream> {
+        // The example guests are WASIp3 only.
+        Box::new(wasmtime_wasi::p2::pipe::SinkOutputStream)
+    }
+
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+/// `wasi:http` hooks for a host that makes no outgoing requests.
+struct NoOutgoingRequests;
+
+impl WasiHttpHooks for NoOutgoingRequests {
+    fn send_request(
+        &mut self,
+        _request: http::Request<UnsyncBoxBody<Bytes, ErrorCode>>,
+        _options: Option<wasmtime_wasi_http::p3::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), ErrorCode>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<UnsyncBoxBody<Bytes, ErrorCode>>,
+                        Box<dyn Future<Output = Result<(), ErrorCode>> + Send>,
+                    ),
+                    wasmtime_wasi::TrappableError<ErrorCode>,
+                >,
+            > + Send,
+    > {
+        Box::new(async { Err(ErrorCode::HttpRequestDenied.into()) })
+    }
+}
+
+/// The data of every store: WASI and `wasi:http` state, and the probe.
+pub struct Host {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: NoOutgoingRequests,
+    probe: Arc<Probe>,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.hooks,
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
+    }
+}
+
+impl Drop for Host {
+    /// The store (and with it the instance) is going away: record what the
+    /// guests had managed to write by now.
+    fn drop(&mut self) {
+        let stdout = self.probe.stdout();
+        self.probe.record(|e| {
+            e.stores_dropped += 1;
+            e.dropped_at.push(Instant::now());
+            e.stdout_at_drop.push(stdout);
+        });
+    }
+}
+
+/// The application state behind the [`ProxyHandler`].
+pub struct TestState {
+    engine: Engine,
+    settings: Settings,
+    probe: Arc<Probe>,
+}
+
+impl HandlerState for TestState {
+    type StoreData = Host;
+
+    fn new_store(&self, _req_id: Option<u64>) -> wasmtime::Result<StoreBundle<Host>> {
+        let wasi = WasiCtxBuilder::new()
+            .stdout(Stdout {
+                probe: self.probe.clone(),
+                blocks: self.settings.stdout_blocks,
+            })
+            .build();
+        let host = Host {
+            table: ResourceTable::new(),
+            wasi,
+            http: WasiHttpCtx::new(),
+            hooks: NoOutgoingRequests,
+            probe: self.probe.clone(),
+        };
+        self.probe.record(|e| e.stores_created += 1);
+        Ok(StoreBundle {
+            store: Store::new(&self.engine, host),
+            write_profile: Box::new(|_| {}),
+        })
+    }
+
+    fn request_timeout(&self) -> Duration {
+        self.settings.request_timeout
+    }
+
+    fn idle_instance_timeout(&self) -> Duration {
+        self.settings.idle_instance_timeout
+    }
+
+    fn max_instance_reuse_count(&self) -> usize {
+        self.settings.max_instance_reuse_count
+    }
+
+    fn max_instance_concurrent_reuse_count(&self) -> usize {
+        self.settings.max_instance_concurrent_reuse_count
+    }
+
+    fn handle_worker_error(&self, error: wasmtime::Error) {
+        let error = format!("{error:?}");
+        self.probe.record(|e| e.worker_errors.push(error));
+    }
+}
+
+/// An engine configured as `wasmtime serve -Wcomponent-model-async` does.
+pub fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    config.wasm_component_model_async_builtins(true);
+    Ok(Engine::new(&config)?)
+}
+
+/// Compiles `component` (bytes from `http-guests`) and wraps it in a
+/// [`ProxyHandler`] with the given settings.
+pub fn handler(
+    component: &[u8],
+    settings: Settings,
+) -> Result<(ProxyHandler<TestState>, Arc<Probe>)> {
+    let engine = engine()?;
+    let component = Component::new(&engine, component)?;
+    let mut linker = Linker::<Host>::new(&engine);
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    let pre = ServicePre::new(linker.instantiate_pre(&component)?)?;
+    let probe = Probe::new();
+    let state = TestState {
+        engine,
+        settings,
+        probe: probe.clone(),
+    };
+    Ok((ProxyHandler::new(state, ProxyPre::P3(pre)), probe))
+}
+
+/// A response whose body keeps the request's task in flight until dropped.
+pub type Response = http::Response<UnsyncBoxBody<Bytes, ErrorCode>>;
+
+/// Sends a `GET /` through `handler` and waits for the response head.
+///
+/// The request's task stays in flight, as in `wasmtime serve`, until the
+/// returned response (and so its body) is dropped.
+pub async fn get(handler: &ProxyHandler<TestState>) -> Result<Response> {
+    let (tx, rx) = oneshot::channel();
+    let probe = handler.state().probe.clone();
+    let request = http::Request::builder().uri("http://localhost/").body(
+        http_body_util::Empty::<Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    )?;
+    handler.spawn(
+        None,
+        Box::new(move |store, proxy| {
+            Box::pin(async move {
+                if let Err(error) = serve(store, proxy, request, tx).await {
+                    let error = format!("{error:?}");
+                    probe.record(|e| e.task_errors.push(error));
+                }
+            })
+        }),
+    );
+    rx.await
+        .context("the request's task ended without a response")
+}
+
+async fn serve(
+    store: &wasmtime::component::Accessor<Host>,
+    proxy: &Proxy,
+    request: http::Request<UnsyncBoxBody<Bytes, ErrorCode>>,
+    tx: oneshot::Sender<Response>,
+) -> Result<()> {
+    #[allow(
+        irrefutable_let_patterns,
+        reason = "the p2 variant exists with the p2 feature"
+    )]
+    let Proxy::P3(service) = proxy else {
+        bail!("not a WASIp3 service")
+    };
+    let (request, request_io) = Request::from_http(request);
+    let response = match service.handle(store, request).await? {
+        Ok(response) => response,
+        Err(code) => bail!("guest answered with an error: {code:?}"),
+    };
+    let response = store.with(|mut store| response.into_http(&mut store, request_io))?;
+    let (body_dropped_tx, body_dropped_rx) = oneshot::channel::<()>();
+    let response = response.map(|body| {
+        BodyGuard {
+            body,
+            _dropped: body_dropped_tx,
+        }
+        .boxed_unsync()
+    });
+    if tx.send(response).is_ok() {
+        // Stay in flight while the body is read; the store must keep
+        // running for a body the guest writes after `handle` returned.
+        _ = body_dropped_rx.await;
+    }
+    Ok(())
+}
+
+/// A body that tells, by dropping its sender, when the caller is done.
+struct BodyGuard {
+    body: UnsyncBoxBody<Bytes, ErrorCode>,
+    _dropped: oneshot::Sender<()>,
+}
+
+impl http_body::Body for BodyGuard {
+    type Data = Bytes;
+    type Error = ErrorCode;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, ErrorCode>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Reads a whole body (at most `bound`), then drops it.
+pub async fn read_body(response: Response, bound: Duration) -> Result<String> {
+    let body = tokio::time::timeout(bound, response.into_body().collect())
+        .await
+        .context("the body did not end in time")?
+        .map_err(|code| anyhow::anyhow!("body error: {code:?}"))?
+        .to_bytes();
+    Ok(String::from_utf8(body.to_vec())?)
+}
