@@ -1,6 +1,8 @@
 //! Generated scenarios checked against the reference model (see
 //! `conformance::generate`). `CONFORMANCE_SEEDS` sets how many seeds run
-//! (default 200), `CONFORMANCE_SEED_START` the first one.
+//! (default 200), `CONFORMANCE_SEED_START` the first one. A failing seed is
+//! shrunk and written out as a scenario file, unless `CONFORMANCE_NO_SHRINK`
+//! is set.
 
 use conformance::generate::{Plan, shrink};
 
@@ -21,7 +23,11 @@ fn generated_plans_match_the_model() {
     for seed in seeds() {
         let plan = Plan::generate(seed);
         if let Err(e) = conformance::run_str(&plan.scenario()) {
-            eprintln!("seed {seed} fails:\n{}\n{e:?}\nshrinking...", plan.scenario());
+            eprintln!("seed {seed} fails:\n{}\n{e:?}", plan.scenario());
+            if std::env::var_os("CONFORMANCE_NO_SHRINK").is_some() {
+                panic!("seed {seed} fails (not shrunk: CONFORMANCE_NO_SHRINK is set)");
+            }
+            eprintln!("shrinking...");
             let small = shrink(plan, |p| conformance::run_str(&p.scenario()).is_err());
             let text = small.scenario();
             let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-failures");

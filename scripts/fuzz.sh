@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Long runs of the generated conformance scenarios.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<USAGE
+Usage: scripts/fuzz.sh [--seconds N] [--seeds N] [--start SEED]
+
+Generates random component graphs and host scripts from consecutive seeds,
+runs each against the patched Wasmtime (debug assertions on) and checks the
+count, the poll and the waker after every host action against the reference
+model (crates/conformance/src/generate.rs). Stops at the first failing seed,
+shrinks it and writes it to target/fuzz-failures/seed-N.wast, a scenario
+file ready to go into tests/scenarios/ as a regression test.
+
+Builds with the 'fuzz' profile (optimised, debug assertions on; the first
+build takes several minutes), or the debug profile with --debug.
+
+Options:
+  --debug      use the (already built) debug profile instead
+  --seconds N  stop after N seconds (default 60)
+  --seeds N    stop after N seeds
+  --start S    first seed (default: taken from the clock and printed)
+  -h, --help   show this help
+USAGE
+}
+
+args=()
+profile=fuzz
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --debug)
+      profile=dev
+      shift
+      ;;
+    --seconds | --seeds | --start)
+      [[ $# -ge 2 ]] || die "$1 needs a value"
+      [[ "$2" =~ ^[0-9]+$ ]] || die "$1 takes a whole number, not '$2'"
+      args+=("$1" "$2")
+      shift 2
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+
+[[ -d "$PATCHED_TREE" ]] || die "no patched tree at $PATCHED_TREE (run scripts/apply.sh first)"
+cd "$ROOT"
+cargo run --quiet --profile "$profile" -p conformance --bin fuzz -- --out "$ROOT/target/fuzz-failures" "${args[@]}"
