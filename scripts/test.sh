@@ -74,19 +74,36 @@ step "series applies to a pristine base" hygiene_fresh_apply
 step "patches/ matches the patched tree" "$ROOT/scripts/refresh.sh" --check
 
 if [[ "$each" -eq 1 ]]; then
+  # Check every crate a patch touches, with the crates of the same tree
+  # standing in for their registry versions.
   build_each() {
-    local tmp c i=0 rc=0
+    local tmp c i=0 rc=0 name path overrides files features
     tmp=$(mktemp -d)
     g clone --quiet "$PATCHED_TREE" "$tmp/wasmtime"
+    overrides=()
+    while read -r name path; do
+      overrides+=(--config "patch.crates-io.$name.path=\"$tmp/wasmtime/$path\"")
+    done < <(base_crates)
     for c in $(g -C "$tmp/wasmtime" rev-list --reverse "origin/HEAD" --not "$BASE_TAG"); do
       i=$((i + 1))
       g -C "$tmp/wasmtime" checkout --quiet --detach "$c"
-      note "  building after patch $i: $(g -C "$tmp/wasmtime" log -1 --format=%s)"
-      if ! cargo check --quiet --manifest-path "$tmp/wasmtime/crates/wasmtime/Cargo.toml" \
-        --target-dir "$ROOT/target/each" --features component-model-async; then
-        note "  patch $i does not build on its own"
-        rc=1
-      fi
+      files=$(g -C "$tmp/wasmtime" diff --name-only "$c^" "$c")
+      while read -r name path; do
+        if [[ "$path" == "." ]]; then
+          grep -qv '^crates/' <<<"$files" || continue
+        else
+          grep -q "^$path/" <<<"$files" || continue
+        fi
+        note "  patch $i ($(g -C "$tmp/wasmtime" log -1 --format=%s)): checking $name"
+        features=()
+        # The default features leave out the WASIp3 code of wasi-http.
+        [[ "$name" == wasmtime-wasi-http ]] && features=(--features p3)
+        if ! cargo check --quiet --manifest-path "$tmp/wasmtime/$path/Cargo.toml" \
+          --target-dir "$ROOT/target/each" "${features[@]}" "${overrides[@]}"; then
+          note "  patch $i does not build on its own"
+          rc=1
+        fi
+      done < <(base_crates)
     done
     rm -rf "$tmp"
     return "$rc"

@@ -11,7 +11,7 @@
 (drive)
 (expect (result c1 1) (count 1) (pending))
 (release 1)
-(drive-trap)
+(drive-trap UnreachableCodeReached)
 (expect (count 1) (wakes 0))
 (expect (pending))
 (call c2 a.run)

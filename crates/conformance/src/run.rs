@@ -12,7 +12,8 @@
 //! - `(drop ID)`: drop the future of a `call_concurrent` call.
 //! - `(release N)`: let every current and future `block(N)` return.
 //! - `(drive)`: run the event loop until nothing more can happen; it must
-//!   not fail. `(drive-trap)`: the same, and it must fail with a trap.
+//!   not fail. `(drive-trap)`: the same, and it must fail with a trap;
+//!   `(drive-trap NAME)` names the `wasmtime::Trap` variant.
 //! - `(poll PROBE)`: call `poll_no_interesting_tasks` with the waker of
 //!   `PROBE`, storing it if the store is busy.
 //! - `(repeat N ACTION...)`: run the actions N times; call ids inside get
@@ -320,8 +321,15 @@ impl Runner {
             }
             Some("drive-trap") => match self.drive()? {
                 Ok(()) => self.fail(line, "(drive-trap) did not trap".into()),
-                Err(e) if e.downcast_ref::<wasmtime::Trap>().is_some() => {}
-                Err(e) => self.fail(line, format!("(drive-trap) failed without a trap: {e:?}")),
+                Err(e) => match (e.downcast_ref::<wasmtime::Trap>(), items.get(1)) {
+                    (None, _) => {
+                        self.fail(line, format!("(drive-trap) failed without a trap: {e:?}"))
+                    }
+                    (Some(trap), Some(want)) if Some(format!("{trap:?}").as_str()) != want.atom() => {
+                        self.fail(line, format!("trapped with {trap:?}, expected {want}"))
+                    }
+                    (Some(_), _) => {}
+                },
             },
             Some("poll") => {
                 let _ = self.poll_probe(arg(1)?)?;

@@ -9,6 +9,16 @@ use anyhow::{Context, Result, bail};
 use conformance::generate::{Plan, shrink};
 use std::time::{Duration, Instant};
 
+/// Run a plan; `Err` with what went wrong, a panic inside Wasmtime included.
+fn check(plan: &Plan) -> std::result::Result<(), String> {
+    let text = plan.scenario();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conformance::run_str(&text))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("{e:?}")),
+        Err(_) => Err("panicked (see the message above)".into()),
+    }
+}
+
 fn main() -> Result<()> {
     let _ = env_logger::try_init();
     let mut seconds = 60u64;
@@ -44,9 +54,9 @@ fn main() -> Result<()> {
     let mut seed = start;
     while Instant::now() < deadline && ran < seeds {
         let plan = Plan::generate(seed);
-        if let Err(e) = conformance::run_str(&plan.scenario()) {
-            println!("fuzz: seed {seed} fails: {e:?}\nshrinking...");
-            let small = shrink(plan, |p| conformance::run_str(&p.scenario()).is_err());
+        if let Err(e) = check(&plan) {
+            println!("fuzz: seed {seed} fails: {e}\nshrinking...");
+            let small = shrink(plan, |p| check(p).is_err());
             std::fs::create_dir_all(&out)?;
             let path = out.join(format!("seed-{seed}.wast"));
             std::fs::write(&path, small.scenario())?;
