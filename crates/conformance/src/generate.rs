@@ -548,7 +548,17 @@ impl Plan {
                     continue;
                 }
                 for s in 0..export.body.len() {
-                    if matches!(export.body[s], Step::Return | Step::Spawn(_) | Step::Trap) {
+                    // Only steps whose removal keeps the export meaningful:
+                    // not the structure (return, spawn, exit, backpressure,
+                    // waiting to be cancelled) nor the trap.
+                    if !matches!(
+                        export.body[s],
+                        Step::Yield
+                            | Step::Block(_)
+                            | Step::Note(_)
+                            | Step::Call { .. }
+                            | Step::CallCancel { .. }
+                    ) {
                         continue;
                     }
                     let mut p = self.clone();
@@ -754,7 +764,10 @@ impl<'a> Model<'a> {
         }
     }
 
-    fn start(&mut self, target: &str, host_call: Option<String>) -> usize {
+    /// Create a task. In 44.0.3 a sync-lowered call of a sync-lifted export
+    /// goes straight through the fused adapter and enters the callee even
+    /// under backpressure (`bypass`); every other call waits to start.
+    fn start(&mut self, target: &str, host_call: Option<String>, bypass: bool) -> usize {
         let (actor, export) = self.spec.export(target).expect("valid target");
         let task = self.tasks.len();
         self.tasks.push(MTask {
@@ -765,7 +778,8 @@ impl<'a> Model<'a> {
             counted: true,
             host_call,
             actor: actor.name.clone(),
-            waiting_to_start: self.backpressure.get(&actor.name).copied().unwrap_or(0) > 0,
+            waiting_to_start: !bypass
+                && self.backpressure.get(&actor.name).copied().unwrap_or(0) > 0,
         });
         self.threads.push(MThread {
             task,
@@ -796,7 +810,7 @@ impl<'a> Model<'a> {
                 // Refused: `Trap::CannotEnterComponent`, and no task.
                 self.calls.insert(id, "error".into());
             } else {
-                self.start(&target, Some(id));
+                self.start(&target, Some(id), false);
             }
         }
         loop {
@@ -851,8 +865,9 @@ impl<'a> Model<'a> {
                 }
             }
             Step::Return => self.task_returned(task),
-            Step::Call { target, .. } => {
-                let callee = self.start(&target, None);
+            Step::Call { target, lower } => {
+                let sync_callee = self.spec.export(&target).map(|(_, e)| e.lift) == Some(Lift::Sync);
+                let callee = self.start(&target, None, lower == Lower::Sync && sync_callee);
                 self.threads[i].waiting_on = Some(callee);
                 return true;
             }

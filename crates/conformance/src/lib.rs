@@ -8,8 +8,10 @@
 
 pub mod compose;
 pub mod generate;
+#[cfg(feature = "runner")]
 pub mod run;
 pub mod sexpr;
 pub mod spec;
 
+#[cfg(feature = "runner")]
 pub use run::{run_file, run_str};
