@@ -14,6 +14,9 @@
 //! - `(drive)`: run the event loop until nothing more can happen; it must
 //!   not fail. `(drive-trap)`: the same, and it must fail with a trap;
 //!   `(drive-trap NAME)` names the `wasmtime::Trap` variant.
+//!   `(drive-panic WORD)`: the same, and Wasmtime must panic with a message
+//!   containing WORD (pins an internal-bug check of a debug build; nothing
+//!   may follow it).
 //! - `(poll PROBE)`: call `poll_no_interesting_tasks` with the waker of
 //!   `PROBE`, storing it if the store is busy.
 //! - `(repeat N ACTION...)`: run the actions N times; call ids inside get
@@ -331,6 +334,24 @@ impl Runner {
                     (Some(_), _) => {}
                 },
             },
+            Some("drive-panic") => {
+                let want = arg(1)?.to_string();
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive()));
+                match result {
+                    Ok(_) => self.fail(line, "(drive-panic) did not panic".into()),
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        if !msg.contains(&want) {
+                            self.fail(line, format!("panicked with `{msg}`, expected `{want}`"));
+                        }
+                    }
+                }
+            }
             Some("poll") => {
                 let _ = self.poll_probe(arg(1)?)?;
             }
