@@ -68,11 +68,12 @@ series_subjects() {
 }
 
 # `tree_version DIR`: the Wasmtime version found in a checkout-shaped tree
-# (a real checkout keeps it in the root manifest, the registry layout in the
-# crate's own).
+# (a real checkout keeps it in the root manifest, where the wasmtime crate's
+# own says `version.workspace = true`; the registry layout in the crate's own,
+# and its root manifest is the wasmtime-cli package's).
 tree_version() {
   local dir="$1" f v
-  for f in "$dir/Cargo.toml" "$dir/crates/wasmtime/Cargo.toml"; do
+  for f in "$dir/crates/wasmtime/Cargo.toml" "$dir/Cargo.toml"; do
     [[ -f "$f" ]] || continue
     v=$(awk '
       /^\[/ { sect = $0 }

@@ -9,7 +9,8 @@ usage() {
 Usage: scripts/test.sh [--each] [--no-mutants]
 
 Prepares the base and applies the series if needed (scripts/apply.sh), checks
-the hygiene of the series, runs 'cargo test --workspace', runs the mutant
+the hygiene of the series, builds the patched wasmtime CLI for the end-to-end
+tests (scripts/build-cli.sh), runs 'cargo test --workspace', runs the mutant
 check (scripts/mutants.sh), and ends with a one-line summary.
 
 Hygiene: the series applies to a fresh clone of the pristine base, and
@@ -110,6 +111,15 @@ if [[ "$each" -eq 1 ]]; then
   }
   step "each patch builds on its own" build_each
 fi
+
+# The end-to-end tests (crates/http-e2e) run this binary; without it they
+# fail, since they would build it themselves and hit the same error.
+build_cli() {
+  local bin
+  bin=$("$ROOT/scripts/build-cli.sh") || return 1
+  export WASMTIME_CLI="$bin"
+}
+step "the patched wasmtime CLI builds" build_cli
 
 # Tests print their own summaries; keep the last one of each binary for ours.
 log="$ROOT/target/test.log"

@@ -101,6 +101,15 @@ pub fn trap_after_response() -> Result<Vec<u8>> {
     build(include_str!("trap_after_response.wat"))
 }
 
+/// Every example guest with a file name for it (without extension).
+pub fn all() -> Result<Vec<(&'static str, Vec<u8>)>> {
+    Ok(vec![
+        ("post-response", post_response()?),
+        ("streaming", streaming()?),
+        ("trap-after-response", trap_after_response()?),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Benchmark the patched Wasmtime against the pristine base, in one run.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<USAGE
+Usage: scripts/bench.sh [--reps N] [--scale N] [--no-callgrind] [--smoke]
+
+Builds crates/bench twice in release mode, against the patched tree
+(work/wasmtime) and against the pristine base (work/base, through a cargo
+--config override of [patch.crates-io]), runs every case alternately on the
+two builds, and writes BENCHMARKS.md and benchmarks.png (cost per task
+against live tasks) at the top of the project. Instruction counts come from
+valgrind's callgrind (installed from Debian's packages when missing).
+
+Takes about 20-30 minutes on 2 cores, most of it the two release builds and
+callgrind.
+
+Options:
+  --reps N        repetitions per case (default 11)
+  --scale N       multiply the operations per run (default 1)
+  --no-callgrind  skip the instruction counts
+  --smoke         only run every case once, tiny, on a debug build (what
+                  scripts/test.sh does through cargo test)
+  -h, --help      show this help
+USAGE
+}
+
+reps=11
+scale=1
+callgrind=(--callgrind)
+smoke=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --reps | --scale)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || die "$1 takes a whole number"
+      [[ "$1" == --reps ]] && reps="$2" || scale="$2"
+      shift 2
+      ;;
+    --no-callgrind)
+      callgrind=()
+      shift
+      ;;
+    --smoke)
+      smoke=1
+      shift
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+
+cd "$ROOT"
+"$ROOT/scripts/apply.sh"
+if [[ "$smoke" -eq 1 ]]; then
+  cargo run --quiet -p bench -- smoke
+  exit 0
+fi
+
+install_deb() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >/dev/null
+  else
+    sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || install_deb fonts-dejavu-core
+if [[ ${#callgrind[@]} -gt 0 ]] && ! command -v valgrind >/dev/null 2>&1; then
+  install_deb valgrind
+fi
+
+note "bench: building against the patched tree"
+cargo build --quiet --release -p bench
+note "bench: building against the pristine base"
+cargo build --quiet --release -p bench --no-default-features \
+  --config "patch.crates-io.wasmtime.path=\"$BASE_TREE/crates/wasmtime\"" \
+  --target-dir "$ROOT/target/pristine"
+
+"$ROOT/target/release/bench" compare --pristine "$ROOT/target/pristine/release/bench" \
+  --reps "$reps" --scale "$scale" "${callgrind[@]}" \
+  --out "$ROOT/BENCHMARKS.md" --plot "$ROOT/benchmarks.png"
+cat "$ROOT/BENCHMARKS.md"

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Build the `wasmtime` CLI of the patched tree (or of the pristine base), with
+# only what `wasmtime serve` needs.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The CLI features `wasmtime serve` needs for a WASIp3 component: the command
+# itself, `run` (its options and WASI context), the component-model async ABI
+# (`-Wcomponent-model-async`, `-Sp3`), Cranelift to compile the guest, and the
+# pooling allocator, which `serve` uses by default where the host allows it.
+FEATURES="run,serve,component-model-async,cranelift,pooling-allocator"
+TARGET="$ROOT/target/cli"
+
+usage() {
+  cat <<USAGE
+Usage: scripts/build-cli.sh [--pristine]
+
+Builds the 'wasmtime' binary of the wasmtime-cli package that sits at the
+root of work/wasmtime (the patched tree), against the Wasmtime crates of that
+same tree, with --no-default-features --features $FEATURES.
+Prints the path of the binary on stdout; everything else goes to stderr.
+
+The package is built from $TARGET/src-<side>: a manifest that adds
+[workspace] and a [patch.crates-io] section pointing wasmtime and
+wasmtime-wasi-http at the tree, next to links to the tree's sources, so that
+neither the tree nor the project's workspace is touched. Both sides share
+the target directory $TARGET (the registry dependencies are built once);
+the binary is linked to $TARGET/<side>/wasmtime.
+
+Runs scripts/apply.sh first if the tree is missing.
+
+Options:
+  --pristine  build the same from work/base, without the series
+  -h, --help  show this help
+USAGE
+}
+
+side="patched"
+tree="$PATCHED_TREE"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --pristine)
+      side="pristine"
+      tree="$BASE_TREE"
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+[[ -d "$tree" ]] || "$ROOT/scripts/apply.sh"
+[[ -f "$tree/Cargo.toml" && -d "$tree/src/commands" ]] ||
+  die "$tree has no wasmtime-cli package at its root (is 'crate wasmtime-cli .' in patches/BASE?)"
+
+src="$TARGET/src-$side"
+mkdir -p "$src" "$TARGET/$side"
+
+# Links to the sources, so that edits in the tree are seen as they are.
+for f in build.rs src; do
+  ln -sfn "$tree/$f" "$src/$f"
+done
+# The lock file as published, on the first build only: cargo then records the
+# path dependencies in this copy.
+[[ -f "$src/Cargo.lock" ]] || cp "$tree/Cargo.lock" "$src/Cargo.lock"
+# The manifest, rewritten only when it changes so that cargo sees no change.
+manifest=$(mktemp)
+trap 'rm -f "$manifest"' EXIT
+{
+  cat "$tree/Cargo.toml"
+  printf '\n# Added by scripts/build-cli.sh.\n[workspace]\n\n[patch.crates-io]\n'
+  printf 'wasmtime = { path = "%s" }\n' "$tree/crates/wasmtime"
+  printf 'wasmtime-wasi-http = { path = "%s" }\n' "$tree/crates/wasi-http"
+} >"$manifest"
+if ! cmp -s "$manifest" "$src/Cargo.toml"; then
+  cp "$manifest" "$src/Cargo.toml"
+fi
+
+note "build-cli: building the $side wasmtime CLI ($FEATURES)"
+start=$(date +%s)
+cargo build --manifest-path "$src/Cargo.toml" --target-dir "$TARGET" \
+  --bin wasmtime --no-default-features --features "$FEATURES" \
+  --config 'profile.dev.debug="line-tables-only"' >&2
+note "build-cli: done in $(($(date +%s) - start))s"
+
+# Both sides build into the same target directory; keep each side's binary.
+bin="$TARGET/$side/wasmtime"
+ln -f "$TARGET/debug/wasmtime" "$bin" 2>/dev/null || cp -f "$TARGET/debug/wasmtime" "$bin"
+printf '%s\n' "$bin"
