@@ -79,6 +79,7 @@ cargo build --quiet --release -p bench
 note "bench: building against the pristine base"
 cargo build --quiet --release -p bench --no-default-features \
   --config "patch.crates-io.wasmtime.path=\"$BASE_TREE/crates/wasmtime\"" \
+  --config "patch.crates-io.wasmtime-wasi-http.path=\"$BASE_TREE/crates/wasi-http\"" \
   --target-dir "$ROOT/target/pristine"
 
 "$ROOT/target/release/bench" compare --pristine "$ROOT/target/pristine/release/bench" \

@@ -1,6 +1,7 @@
 //! `bench compare`: the patched build against the pristine one.
 
-use crate::{CASES, run_in};
+use crate::http::Outcome;
+use crate::{CASES, bin_for, run_in};
 use anyhow::{Context as _, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,11 @@ fn iters(case: &str) -> u64 {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// First and third quartile.
@@ -64,7 +69,11 @@ pub fn compare(o: &Options) -> Result<()> {
                 (run_in(&o.me, case, n)?, b)
             } else {
                 let a = run_in(&o.me, case, n)?;
-                let b = if has_pristine { run_in(&o.pristine, case, n)? } else { 0.0 };
+                let b = if has_pristine {
+                    run_in(&o.pristine, case, n)?
+                } else {
+                    0.0
+                };
                 (a, b)
             };
             p.push(a);
@@ -87,7 +96,9 @@ pub fn compare(o: &Options) -> Result<()> {
             "{:<14} patched {:>9.1} ns  pristine {:>9}  ratio {}",
             row.case,
             row.patched,
-            row.pristine.map(|v| format!("{v:.1} ns")).unwrap_or("-".into()),
+            row.pristine
+                .map(|v| format!("{v:.1} ns"))
+                .unwrap_or("-".into()),
             row.ratio
                 .map(|(m, lo, hi)| format!("{m:.4} [{lo:.4}, {hi:.4}]"))
                 .unwrap_or("-".into())
@@ -95,11 +106,15 @@ pub fn compare(o: &Options) -> Result<()> {
         rows.push(row);
     }
 
+    let http = http_rows(o)?;
+
     let mut rss = Vec::new();
     for bin in [&o.me, &o.pristine] {
         let mut v = Vec::new();
         for _ in 0..3 {
-            let out = Command::new(bin).args(["rss", "--live", "10000"]).output()?;
+            let out = Command::new(bin)
+                .args(["rss", "--live", "10000"])
+                .output()?;
             if !out.status.success() {
                 bail!("rss: {}", String::from_utf8_lossy(&out.stderr));
             }
@@ -107,11 +122,21 @@ pub fn compare(o: &Options) -> Result<()> {
         }
         rss.push(median(&mut v));
     }
-    eprintln!("peak RSS with 10 000 live tasks: patched {} KiB, pristine {} KiB", rss[0], rss[1]);
+    eprintln!(
+        "peak RSS with 10 000 live tasks: patched {} KiB, pristine {} KiB",
+        rss[0], rss[1]
+    );
 
     let mut instr = Vec::new();
     if o.callgrind {
-        for case in ["host-callback", "host-sync", "guest-async", "guest-sync", "poll-0", "poll-10000"] {
+        for case in [
+            "host-callback",
+            "host-sync",
+            "guest-async",
+            "guest-sync",
+            "poll-0",
+            "poll-10000",
+        ] {
             let per_call = if case.starts_with("guest") { 10 } else { 1 };
             // Set-up (compiling the component, starting the live tasks) is
             // the same in both runs and cancels out; enough operations in
@@ -136,7 +161,10 @@ pub fn compare(o: &Options) -> Result<()> {
                 }
                 per.push(Some(median(&mut v)));
             }
-            eprintln!("{case:<14} instructions per op: patched {:?} pristine {:?}", per[0], per[1]);
+            eprintln!(
+                "{case:<14} instructions per op: patched {:?} pristine {:?}",
+                per[0], per[1]
+            );
             instr.push((case, per[0].unwrap(), per[1]));
         }
     }
@@ -149,18 +177,19 @@ pub fn compare(o: &Options) -> Result<()> {
         })
         .collect();
     plot(&o.plot, &live)?;
-    std::fs::write(&o.out, report(o, &rows, &rss, &instr))?;
+    std::fs::write(&o.out, report(o, &rows, &http, &rss, &instr))?;
     eprintln!("wrote {} and {}", o.out.display(), o.plot.display());
     Ok(())
 }
 
 /// Instructions executed by `bin run --case CASE --iters N` under callgrind.
 fn callgrind(bin: &Path, case: &str, iters: u64) -> Result<u64> {
-    let file = std::env::temp_dir().join(format!("callgrind.{}.{case}.{iters}", std::process::id()));
+    let file =
+        std::env::temp_dir().join(format!("callgrind.{}.{case}.{iters}", std::process::id()));
     let out = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", file.display()))
-        .arg(bin)
+        .arg(bin_for(bin, case))
         .args(["run", "--case", case, "--iters", &iters.to_string()])
         .output()
         .context("running valgrind")?;
@@ -177,7 +206,94 @@ fn callgrind(bin: &Path, case: &str, iters: u64) -> Result<u64> {
         .context("callgrind summary")
 }
 
-fn report(o: &Options, rows: &[Row], rss: &[f64], instr: &[(&str, f64, Option<f64>)]) -> String {
+/// Requests sent per timed HTTP run, before `--scale`, after this many
+/// untimed ones, over this many connections.
+const HTTP_REQUESTS: u64 = 20_000;
+const HTTP_WARMUP: u64 = 2_000;
+const HTTP_CONNECTIONS: usize = 8;
+
+/// One metric of the HTTP case: patched and pristine medians, and the
+/// median and quartiles of the per-pair ratios.
+struct HttpRow {
+    metric: &'static str,
+    patched: f64,
+    pristine: f64,
+    ratio: (f64, f64, f64),
+}
+
+/// `bench http` in a fresh process of `bin`.
+fn http_in(bin: &Path, requests: u64) -> Result<Outcome> {
+    let out = Command::new(bin)
+        .args(["http", "--requests", &requests.to_string()])
+        .args(["--warmup", &HTTP_WARMUP.to_string()])
+        .args(["--connections", &HTTP_CONNECTIONS.to_string()])
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "{} http: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Outcome::parse(String::from_utf8(out.stdout)?.trim())
+}
+
+/// The HTTP case, patched and pristine alternately.
+fn http_rows(o: &Options) -> Result<Vec<HttpRow>> {
+    let n = HTTP_REQUESTS * o.scale;
+    http_in(&o.me, n / 10)?;
+    http_in(&o.pristine, n / 10)?;
+    let mut pairs = Vec::new();
+    for rep in 0..o.reps {
+        let pair = if rep % 2 == 0 {
+            let a = http_in(&o.me, n)?;
+            (a, http_in(&o.pristine, n)?)
+        } else {
+            let b = http_in(&o.pristine, n)?;
+            (http_in(&o.me, n)?, b)
+        };
+        pairs.push(pair);
+    }
+    let metric = |f: fn(&Outcome) -> f64| {
+        let mut p: Vec<f64> = pairs.iter().map(|(a, _)| f(a)).collect();
+        let mut q: Vec<f64> = pairs.iter().map(|(_, b)| f(b)).collect();
+        let mut r: Vec<f64> = pairs.iter().map(|(a, b)| f(a) / f(b)).collect();
+        let (lo, hi) = quartiles(&mut r);
+        (median(&mut p), median(&mut q), (median(&mut r), lo, hi))
+    };
+    let rows: Vec<HttpRow> = [
+        ("requests/s", (|x: &Outcome| x.rps) as fn(&Outcome) -> f64),
+        ("latency p50 (µs)", |x| x.latency_us[0]),
+        ("latency p90 (µs)", |x| x.latency_us[1]),
+        ("latency p99 (µs)", |x| x.latency_us[2]),
+    ]
+    .into_iter()
+    .map(|(name, f)| {
+        let (patched, pristine, ratio) = metric(f);
+        HttpRow {
+            metric: name,
+            patched,
+            pristine,
+            ratio,
+        }
+    })
+    .collect();
+    for r in &rows {
+        eprintln!(
+            "http {:<18} patched {:>10.1}  pristine {:>10.1}  ratio {:.4} [{:.4}, {:.4}]",
+            r.metric, r.patched, r.pristine, r.ratio.0, r.ratio.1, r.ratio.2
+        );
+    }
+    Ok(rows)
+}
+
+fn report(
+    o: &Options,
+    rows: &[Row],
+    http: &[HttpRow],
+    rss: &[f64],
+    instr: &[(&str, f64, Option<f64>)],
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -194,8 +310,26 @@ fn report(o: &Options, rows: &[Row], rss: &[f64], instr: &[(&str, f64, Option<f6
             r.what,
             r.patched,
             r.pristine.map(|v| format!("{v:.1}")).unwrap_or("-".into()),
-            r.ratio.map(|(m, _, _)| format!("{m:.4}")).unwrap_or("-".into()),
-            r.ratio.map(|(_, lo, hi)| format!("{lo:.4} – {hi:.4}")).unwrap_or("-".into()),
+            r.ratio
+                .map(|(m, _, _)| format!("{m:.4}"))
+                .unwrap_or("-".into()),
+            r.ratio
+                .map(|(_, lo, hi)| format!("{lo:.4} – {hi:.4}"))
+                .unwrap_or("-".into()),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## HTTP\n\nA trivial WASIp3 guest (`http-guests`' `minimal`: 200, no body, exits once the\ntrailers are taken) served through `wasmtime-wasi-http`'s `ProxyHandler` by hyper on\nloopback (`wasmtime serve`'s instance reuse settings). The load generator keeps {} keep-alive\nconnections busy, one request at a time each, for {} timed requests after {} untimed\nones; server and client share one 2-thread Tokio runtime. Ratio = patched / pristine\n(for requests/s higher is better, for latency lower).\n\n| metric | patched | pristine | ratio (median) | ratio IQR |\n|---|---:|---:|---:|---|",
+        HTTP_CONNECTIONS,
+        HTTP_REQUESTS * o.scale,
+        HTTP_WARMUP
+    );
+    for r in http {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} | {:.1} | {:.4} | {:.4} – {:.4} |",
+            r.metric, r.patched, r.pristine, r.ratio.0, r.ratio.1, r.ratio.2
         );
     }
     if !instr.is_empty() {
@@ -205,7 +339,8 @@ fn report(o: &Options, rows: &[Row], rss: &[f64], instr: &[(&str, f64, Option<f6
                 s,
                 "| `{case}` | {p:.1} | {} | {} |",
                 q.map(|q| format!("{q:.1}")).unwrap_or("-".into()),
-                q.map(|q| format!("{:+.2}%", (p / q - 1.0) * 100.0)).unwrap_or("-".into())
+                q.map(|q| format!("{:+.2}%", (p / q - 1.0) * 100.0))
+                    .unwrap_or("-".into())
             );
         }
     }
@@ -230,7 +365,9 @@ fn machine() -> String {
                 .map(|m| m.trim().to_string())
         })
         .unwrap_or_else(|| "an unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     format!("{cpu}, {cores} cores")
 }
 
@@ -253,7 +390,11 @@ pub fn plot(path: &Path, points: &[(u64, f64, f64)]) -> Result<()> {
         .y_desc("ns per task (start to exit)")
         .draw()?;
     for (name, color, pick) in [
-        ("patched", RED, (|p: &(u64, f64, f64)| p.1) as fn(&(u64, f64, f64)) -> f64),
+        (
+            "patched",
+            RED,
+            (|p: &(u64, f64, f64)| p.1) as fn(&(u64, f64, f64)) -> f64,
+        ),
         ("pristine", BLUE, |p: &(u64, f64, f64)| p.2),
     ] {
         let series: Vec<(f64, f64)> = points.iter().map(|p| (p.0 as f64, pick(p))).collect();
@@ -281,7 +422,8 @@ fn register_font() -> Result<()> {
         return Ok(());
     }
     let path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    let bytes = std::fs::read(path).with_context(|| format!("reading {path} (install fonts-dejavu-core)"))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading {path} (install fonts-dejavu-core)"))?;
     let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
     plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, bytes)
         .map_err(|_| anyhow::anyhow!("{path} is not a usable font"))?;

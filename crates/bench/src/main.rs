@@ -1,226 +1,28 @@
-//! Benchmarks of live-task tracking: the same workloads against the patched
-//! Wasmtime and against the pristine 44.0.3 base, built from the same code.
+//! `bench`: runs the workloads of the `bench` library.
 //!
 //! `bench run --case CASE --iters N` runs one case in this process and
-//! prints nanoseconds per operation. `bench compare --pristine BIN` (patched
-//! build only) runs this binary and the pristine one alternately, case by
-//! case, and writes a table, `BENCHMARKS.md` and a plot; with `--callgrind`
-//! it also counts instructions per call under valgrind. `bench smoke` runs
-//! every case once with tiny counts (used by `scripts/test.sh`).
+//! prints nanoseconds per operation. `bench http` serves a trivial WASIp3
+//! guest over loopback under a bounded load and prints requests per second
+//! and latency percentiles. `bench compare --pristine BIN` (patched build
+//! only) runs this binary and the pristine one alternately, case by case,
+//! and writes a table, `BENCHMARKS.md` and a plot; with `--callgrind` it also
+//! counts instructions per call under valgrind. `bench smoke` runs every case
+//! once with tiny counts (used by `scripts/test.sh`).
 
-use anyhow::{Context as _, Result, bail};
-use conformance::{compose::compose, sexpr, spec::Spec};
-use futures::stream::{FuturesUnordered, StreamExt};
-use std::hint::black_box;
-use std::process::Command;
-use std::time::Instant;
-use wasmtime::component::{Component, Instance, Linker, TypedFunc};
-use wasmtime::{Config, Engine, Store};
+use anyhow::{Context as _, Result};
+use bench::{CASES, compare, http, rss, run, run_in};
 
-mod compare;
-
-/// The component every case uses. `b` is the callee, `a` calls it from
-/// inside the guest.
-const COMPONENT: &str = r#"
-(component
-  (actor b
-    (export cb callback (result 1) (body return exit))
-    (export s sync (result 2) (body))
-    (export wait callback (result 3) (body wait-cancel))
-    (export y callback (result 4) (body yield return exit)))
-  (actor a
-    (export asynccalls stackful (result 5)
-      (body (call b.cb async) (call b.cb async) (call b.cb async) (call b.cb async)
-            (call b.cb async) (call b.cb async) (call b.cb async) (call b.cb async)
-            (call b.cb async) (call b.cb async) return))
-    (export synccalls sync (result 6)
-      (body (call b.s sync) (call b.s sync) (call b.s sync) (call b.s sync)
-            (call b.s sync) (call b.s sync) (call b.s sync) (call b.s sync)
-            (call b.s sync) (call b.s sync)))))
-"#;
-
-/// Guest calls made by one call to `a.asynccalls` or `a.synccalls`.
-const INNER_CALLS: u64 = 10;
-
-/// The cases, with what one "operation" is.
-pub const CASES: &[(&str, &str)] = &[
-    ("host-callback", "host call of a callback export that returns at once"),
-    ("host-sync", "host call of a sync export"),
-    ("guest-async", "async-lowered guest call into a callback export"),
-    ("guest-sync", "sync-to-sync guest call through the fused adapter"),
-    ("live-1", "task started and finished, 1 alive at once"),
-    ("live-100", "task started and finished, 100 alive at once"),
-    ("live-10000", "task started and finished, 10 000 alive at once"),
-    ("poll-0", "poll_no_interesting_tasks with 0 live tasks"),
-    ("poll-1", "poll_no_interesting_tasks with 1 live task"),
-    ("poll-10000", "poll_no_interesting_tasks with 10 000 live tasks"),
-];
-
-struct Env {
-    store: Store<()>,
-    instance: Instance,
-}
-
-impl Env {
-    fn new() -> Result<Env> {
-        let spec = Spec::parse(&sexpr::parse(COMPONENT)?[0])?;
-        let bytes = compose(&spec)?;
-        let mut config = Config::new();
-        config
-            .wasm_component_model_async(true)
-            .wasm_component_model_async_builtins(true)
-            .wasm_component_model_async_stackful(true)
-            .wasm_component_model_threading(true)
-            .concurrency_support(true);
-        let engine = Engine::new(&config)?;
-        let component = Component::new(&engine, &bytes)?;
-        let mut linker = Linker::<()>::new(&engine);
-        // The composed component imports these; no case calls them.
-        linker
-            .root()
-            .func_wrap_concurrent("block", |_, (_,): (u32,)| {
-                Box::pin(std::future::pending::<wasmtime::Result<()>>())
-            })?;
-        linker.root().func_wrap("note", |_, (_,): (u32,)| Ok(()))?;
-        let mut store = Store::new(&engine, ());
-        let instance =
-            futures::executor::block_on(linker.instantiate_async(&mut store, &component))?;
-        Ok(Env { store, instance })
-    }
-
-    fn func(&mut self, name: &str) -> Result<TypedFunc<(), (u32,)>> {
-        Ok(self.instance.get_typed_func(&mut self.store, name)?)
-    }
-}
-
-/// Run `case` for `iters` operations; nanoseconds per operation.
-fn run(case: &str, iters: u64) -> Result<f64> {
-    let mut env = Env::new()?;
-    let ns = match case {
-        "host-callback" | "host-sync" | "guest-async" | "guest-sync" => {
-            let (name, per_call) = match case {
-                "host-callback" => ("b-cb", 1),
-                "host-sync" => ("b-s", 1),
-                "guest-async" => ("a-asynccalls", INNER_CALLS),
-                _ => ("a-synccalls", INNER_CALLS),
-            };
-            let func = env.func(name)?;
-            let elapsed = futures::executor::block_on(env.store.run_concurrent(async |acc| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(func.call_concurrent(acc, ()).await?);
-                }
-                wasmtime::Result::<_>::Ok(start.elapsed())
-            }))??;
-            elapsed.as_nanos() as f64 / (iters * per_call) as f64
-        }
-        _ if case.starts_with("live-") => {
-            let live: u64 = case["live-".len()..].parse()?;
-            let func = env.func("b-y")?;
-            let rounds = iters.div_ceil(live).max(1);
-            let elapsed = futures::executor::block_on(env.store.run_concurrent(async |acc| {
-                let start = Instant::now();
-                for _ in 0..rounds {
-                    let mut calls: FuturesUnordered<_> =
-                        (0..live).map(|_| func.call_concurrent(acc, ())).collect();
-                    while let Some(r) = calls.next().await {
-                        black_box(r?);
-                    }
-                }
-                wasmtime::Result::<_>::Ok(start.elapsed())
-            }))??;
-            elapsed.as_nanos() as f64 / (rounds * live) as f64
-        }
-        _ if case.starts_with("poll-") => poll_case(&mut env, case["poll-".len()..].parse()?, iters)?,
-        _ => bail!("unknown case `{case}`"),
-    };
-    Ok(ns)
-}
-
-/// Start `n` tasks that wait until cancelled, and keep them alive.
-async fn start_waiting(
-    acc: &wasmtime::component::Accessor<()>,
-    func: TypedFunc<(), (u32,)>,
-    n: u64,
-) -> FuturesUnordered<impl Future<Output = wasmtime::Result<(u32,)>> + '_> {
-    let mut calls: FuturesUnordered<_> = (0..n).map(|_| func.call_concurrent(acc, ())).collect();
-    // Poll them once (queueing the calls), then let the event loop start
-    // them all.
-    std::future::poll_fn(|cx| {
-        let _ = calls.poll_next_unpin(cx);
-        std::task::Poll::Ready(())
-    })
-    .await;
-    for _ in 0..4 {
-        yield_once().await;
-    }
-    calls
-}
-
-/// Return `Pending` once, waking at once: a turn of the event loop.
-async fn yield_once() {
-    let mut done = false;
-    std::future::poll_fn(|cx| {
-        if done {
-            std::task::Poll::Ready(())
-        } else {
-            done = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
-}
-
-#[cfg(feature = "patched")]
-fn poll_case(env: &mut Env, live: u64, iters: u64) -> Result<f64> {
-    let func = env.func("b-wait")?;
-    futures::executor::block_on(env.store.run_concurrent(async |acc| {
-        let _calls = start_waiting(acc, func, live).await;
-        let count = acc.with(|mut a| {
-            use wasmtime::AsContextMut;
-            a.as_context_mut().interesting_task_count()
-        });
-        anyhow::ensure!(count as u64 == live, "{count} live tasks, expected {live}");
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
-        let start = Instant::now();
-        for _ in 0..iters {
-            let _ = black_box(acc.poll_no_interesting_tasks(&mut cx));
-        }
-        Ok(start.elapsed().as_nanos() as f64 / iters as f64)
-    }))?
-}
-
-#[cfg(not(feature = "patched"))]
-fn poll_case(_: &mut Env, _: u64, _: u64) -> Result<f64> {
-    bail!("the pristine base has no poll_no_interesting_tasks")
-}
-
-/// Peak RSS in KiB after starting `live` waiting tasks.
-fn rss(live: u64) -> Result<u64> {
-    let mut env = Env::new()?;
-    let func = env.func("b-wait")?;
-    futures::executor::block_on(env.store.run_concurrent(async |acc| {
-        let _calls = start_waiting(acc, func, live).await;
-        black_box(&_calls);
-    }))?;
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .context("no VmHWM in /proc/self/status")?;
-    Ok(line.split_whitespace().nth(1).context("VmHWM value")?.parse()?)
-}
+const USAGE: &str = "\
+usage: bench run --case CASE [--iters N]
+       bench rss [--live N]
+       bench http [--requests N] [--warmup N] [--connections N]
+       bench smoke
+       bench compare --pristine BIN [--reps N] [--scale N] [--callgrind]
+                     [--out FILE] [--plot FILE]";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| -> Option<&str> {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(String::as_str)
-    };
+    let arg = |name: &str| bench::flag(&args, name);
     match args.first().map(String::as_str) {
         Some("run") => {
             let case = arg("--case").context("--case")?;
@@ -228,17 +30,31 @@ fn main() -> Result<()> {
             println!("{:.3}", run(case, iters)?);
         }
         Some("rss") => println!("{}", rss(arg("--live").unwrap_or("10000").parse()?)?),
+        Some("http") => {
+            let outcome = http::run(
+                arg("--requests").unwrap_or("20000").parse()?,
+                arg("--warmup").unwrap_or("2000").parse()?,
+                arg("--connections").unwrap_or("8").parse()?,
+            )?;
+            println!("{}", outcome.line());
+        }
         Some("smoke") => {
+            let me = std::env::current_exe()?;
             for (case, _) in CASES {
-                let ns = run(case, 3)?;
+                // The poll cases run in bench-poll, which only the patched
+                // build has.
+                let ns = run_in(&me, case, 3)?;
                 println!("{case}: {ns:.0} ns/op");
             }
             println!("rss with 100 live tasks: {} KiB", rss(100)?);
+            let http = http::run(40, 8, 4)?;
+            let [p50, p90, p99] = http.latency_us;
+            println!(
+                "http: {:.0} requests/s, p50 {p50:.0} us, p90 {p90:.0} us, p99 {p99:.0} us",
+                http.rps
+            );
             let out = std::env::temp_dir().join("bench-smoke.png");
-            compare::plot(
-                &out,
-                &[(1, 2.0, 2.1), (100, 2.0, 2.0), (10_000, 2.2, 2.1)],
-            )?;
+            compare::plot(&out, &[(1, 2.0, 2.1), (100, 2.0, 2.0), (10_000, 2.2, 2.1)])?;
             println!("plot: {}", out.display());
         }
         Some("compare") => compare::compare(&compare::Options {
@@ -250,25 +66,13 @@ fn main() -> Result<()> {
             out: arg("--out").unwrap_or("BENCHMARKS.md").into(),
             plot: arg("--plot").unwrap_or("benchmarks.png").into(),
         })?,
-        _ => {
-            println!(
-                "usage: bench run --case CASE [--iters N] | rss [--live N] | smoke |\n       compare --pristine BIN [--reps N] [--scale N] [--callgrind] [--out FILE] [--plot FILE]"
-            );
+        Some("-h" | "--help") => {
+            println!("{USAGE}\n\ncases:");
             for (case, what) in CASES {
                 println!("  {case:<14} {what}");
             }
         }
+        _ => anyhow::bail!("{USAGE}"),
     }
     Ok(())
-}
-
-/// Run `bin run --case CASE --iters N` in a fresh process; ns per op.
-pub fn run_in(bin: &std::path::Path, case: &str, iters: u64) -> Result<f64> {
-    let out = Command::new(bin)
-        .args(["run", "--case", case, "--iters", &iters.to_string()])
-        .output()?;
-    if !out.status.success() {
-        bail!("{} {case}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8(out.stdout)?.trim().parse()?)
 }

@@ -21,7 +21,11 @@ fn every_case_runs() {
         ("live-10000", ()),
         ("poll-10000", ()),
     ] {
-        assert!(stdout.contains(&format!("{case}: ")), "no result for {case}:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("{case}: ")),
+            "no result for {case}:\n{stdout}"
+        );
     }
+    assert!(stdout.contains("http: "), "no HTTP result:\n{stdout}");
     assert!(stdout.contains("plot: "), "no plot drawn:\n{stdout}");
 }

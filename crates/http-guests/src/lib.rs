@@ -101,9 +101,17 @@ pub fn trap_after_response() -> Result<Vec<u8>> {
     build(include_str!("trap_after_response.wat"))
 }
 
+/// A guest that answers 200 with no body and exits as soon as the host has
+/// taken the (empty) trailers: the trivial handler the HTTP benchmark
+/// serves.
+pub fn minimal() -> Result<Vec<u8>> {
+    build(include_str!("minimal.wat"))
+}
+
 /// Every example guest with a file name for it (without extension).
 pub fn all() -> Result<Vec<(&'static str, Vec<u8>)>> {
     Ok(vec![
+        ("minimal", minimal()?),
         ("post-response", post_response()?),
         ("streaming", streaming()?),
         ("trap-after-response", trap_after_response()?),
@@ -139,6 +147,11 @@ mod tests {
     #[test]
     fn trap_after_response_builds_and_validates() {
         check("trap_after_response", trap_after_response());
+    }
+
+    #[test]
+    fn minimal_builds_and_validates() {
+        check("minimal", minimal());
     }
 
     #[test]

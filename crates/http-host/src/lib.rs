@@ -352,13 +352,24 @@ pub type Response = http::Response<UnsyncBoxBody<Bytes, ErrorCode>>;
 /// The request's task stays in flight, as in `wasmtime serve`, until the
 /// returned response (and so its body) is dropped.
 pub async fn get(handler: &ProxyHandler<TestState>) -> Result<Response> {
-    let (tx, rx) = oneshot::channel();
-    let probe = handler.state().probe.clone();
     let request = http::Request::builder().uri("http://localhost/").body(
         http_body_util::Empty::<Bytes>::new()
             .map_err(|never| match never {})
             .boxed_unsync(),
     )?;
+    send(handler, request).await
+}
+
+/// Sends `request` through `handler` and waits for the response head.
+///
+/// As with [`get`], the request's task stays in flight until the returned
+/// response is dropped.
+pub async fn send(
+    handler: &ProxyHandler<TestState>,
+    request: http::Request<UnsyncBoxBody<Bytes, ErrorCode>>,
+) -> Result<Response> {
+    let (tx, rx) = oneshot::channel();
+    let probe = handler.state().probe.clone();
     handler.spawn(
         None,
         Box::new(move |store, proxy| {
