@@ -15,8 +15,13 @@ two builds, and writes BENCHMARKS.md and benchmarks.png (cost per task
 against live tasks) at the top of the project. Instruction counts come from
 valgrind's callgrind (installed from Debian's packages when missing).
 
-Takes about 20-30 minutes on 2 cores, most of it the two release builds and
-callgrind.
+Cases: host and guest calls, 1 to 10 000 live tasks, the poll (bench-poll,
+patched build only), peak RSS, and HTTP requests through wasmtime-wasi-http's
+ProxyHandler over loopback (the pristine build also uses the pristine
+wasi-http crate).
+
+Takes about 45 minutes on 2 cores from scratch: the two release builds take
+about 18 minutes, callgrind most of the rest.
 
 Options:
   --reps N        repetitions per case (default 11)
