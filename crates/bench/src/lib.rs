@@ -110,6 +110,16 @@ impl Env {
     }
 }
 
+/// Runs `fut`, the timed part of a case, to completion on this thread.
+///
+/// Never inlined: the callgrind counts of `bench compare` select what runs
+/// inside it (`--toggle-collect=bench::event_loop*`), which leaves out
+/// compilation, instantiation and the store's teardown.
+#[inline(never)]
+pub fn event_loop<F: Future>(fut: F) -> F::Output {
+    futures::executor::block_on(fut)
+}
+
 /// Run `case` for `iters` operations; nanoseconds per operation.
 pub fn run(case: &str, iters: u64) -> Result<f64> {
     let mut env = Env::new()?;
@@ -122,7 +132,7 @@ pub fn run(case: &str, iters: u64) -> Result<f64> {
                 _ => ("a-synccalls", INNER_CALLS),
             };
             let func = env.func(name)?;
-            let elapsed = futures::executor::block_on(env.store.run_concurrent(async |acc| {
+            let elapsed = event_loop(env.store.run_concurrent(async |acc| {
                 let start = Instant::now();
                 for _ in 0..iters {
                     black_box(func.call_concurrent(acc, ()).await?);
@@ -135,7 +145,7 @@ pub fn run(case: &str, iters: u64) -> Result<f64> {
             let live: u64 = case["live-".len()..].parse()?;
             let func = env.func("b-y")?;
             let rounds = iters.div_ceil(live).max(1);
-            let elapsed = futures::executor::block_on(env.store.run_concurrent(async |acc| {
+            let elapsed = event_loop(env.store.run_concurrent(async |acc| {
                 let start = Instant::now();
                 for _ in 0..rounds {
                     let mut calls: FuturesUnordered<_> =

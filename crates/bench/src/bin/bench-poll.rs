@@ -12,7 +12,7 @@ use wasmtime::AsContextMut;
 fn poll(live: u64, iters: u64) -> Result<f64> {
     let mut env = bench::Env::new()?;
     let func = env.func("b-wait")?;
-    futures::executor::block_on(env.store.run_concurrent(async |acc| {
+    bench::event_loop(env.store.run_concurrent(async |acc| {
         let _calls = bench::start_waiting(acc, func, live).await;
         let count = acc.with(|mut a| a.as_context_mut().interesting_task_count());
         anyhow::ensure!(count as u64 == live, "{count} live tasks, expected {live}");
