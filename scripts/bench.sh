@@ -67,13 +67,6 @@ if [[ "$smoke" -eq 1 ]]; then
   exit 0
 fi
 
-install_deb() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >/dev/null
-  else
-    sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "$@" >/dev/null
-  fi
-}
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || install_deb fonts-dejavu-core
 if [[ ${#callgrind[@]} -gt 0 ]] && ! command -v valgrind >/dev/null 2>&1; then
   install_deb valgrind

@@ -30,14 +30,7 @@ USAGE
 MESSAGE="post-response work done"
 LINGER=3
 
-case "${1:-}" in
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  "") ;;
-  *) die "unknown argument '$1' (see --help)" ;;
-esac
+help_or_no_args "$@"
 
 start=$(date +%s)
 pristine=$("$ROOT/scripts/build-cli.sh" --pristine)

@@ -142,3 +142,24 @@ am_series() {
   fi
   rm -f "$log"
 }
+
+# Install Debian packages (as root, or through sudo).
+install_deb() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >/dev/null
+  else
+    sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+# Argument handling of a script that takes none: --help prints `usage`.
+help_or_no_args() {
+  case "${1:-}" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    "") ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+}

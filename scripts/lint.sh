@@ -14,22 +14,11 @@ series touches in the patched tree.
 USAGE
 }
 
-case "${1:-}" in
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  "") ;;
-  *) die "unknown argument '$1' (see --help)" ;;
-esac
+help_or_no_args "$@"
 
 if ! command -v shellcheck >/dev/null 2>&1; then
   note "lint: installing shellcheck"
-  if [[ "$(id -u)" -eq 0 ]]; then
-    apt-get update -qq >/dev/null && apt-get install -y -qq shellcheck >/dev/null
-  else
-    sudo apt-get update -qq >/dev/null && sudo apt-get install -y -qq shellcheck >/dev/null
-  fi
+  install_deb shellcheck
 fi
 cd "$ROOT"
 shellcheck -x scripts/*.sh .ci/run
