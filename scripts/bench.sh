@@ -6,13 +6,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<USAGE
-Usage: scripts/bench.sh [--reps N] [--scale N] [--no-callgrind] [--smoke]
+Usage: scripts/bench.sh [--reps N] [--pairs N] [--scale X] [--no-callgrind] [--smoke]
 
 Builds crates/bench twice in release mode, against the patched tree
 (work/wasmtime) and against the pristine base (work/base, through a cargo
---config override of [patch.crates-io]), runs every case alternately on the
-two builds, and writes BENCHMARKS.md and benchmarks.png (cost per task
-against live tasks) at the top of the project. Instruction counts come from
+--config override of [patch.crates-io]), runs every case on the two builds
+side by side, alternating short batches between a patched and a pristine
+process, and writes BENCHMARKS.md and benchmarks.png (cost per task against
+live tasks) at the top of the project. Instruction counts come from
 valgrind's callgrind (installed from Debian's packages when missing).
 
 Cases: host and guest calls, 1 to 10 000 live tasks, the poll (bench-poll,
@@ -20,28 +21,37 @@ patched build only), peak RSS, and HTTP requests through wasmtime-wasi-http's
 ProxyHandler over loopback (the pristine build also uses the pristine
 wasi-http crate).
 
-Takes about 45 minutes on 2 cores from scratch: the two release builds take
-about 18 minutes, callgrind most of the rest.
+Takes about 35 minutes on 2 cores from scratch: the two release builds take
+about 18 minutes, callgrind about 10, the timed cases about 6.
 
 Options:
-  --reps N        repetitions per case (default 11)
-  --scale N       multiply the operations per run (default 1)
+  --reps N        process pairs per case (default 6)
+  --pairs N       batch pairs per process pair (default 40)
+  --scale X       multiply the operations per batch (default 1; may be a
+                  fraction)
   --no-callgrind  skip the instruction counts
-  --smoke         only run every case once, tiny, on a debug build (what
-                  scripts/test.sh does through cargo test)
+  --smoke         only run the comparison tiny, on a debug build, with the
+                  patched binary standing in for both (what scripts/test.sh
+                  does through cargo test)
   -h, --help      show this help
 USAGE
 }
 
-reps=11
+reps=6
+pairs=40
 scale=1
 callgrind=(--callgrind)
 smoke=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --reps | --scale)
-      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || die "$1 takes a whole number"
-      [[ "$1" == --reps ]] && reps="$2" || scale="$2"
+    --reps | --pairs)
+      [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes a positive whole number"
+      [[ "$1" == --reps ]] && reps="$2" || pairs="$2"
+      shift 2
+      ;;
+    --scale)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--scale takes a positive number"
+      scale="$2"
       shift 2
       ;;
     --no-callgrind)
@@ -81,6 +91,6 @@ cargo build --quiet --release -p bench --no-default-features \
   --target-dir "$ROOT/target/pristine"
 
 "$ROOT/target/release/bench" compare --pristine "$ROOT/target/pristine/release/bench" \
-  --reps "$reps" --scale "$scale" "${callgrind[@]}" \
+  --reps "$reps" --pairs "$pairs" --scale "$scale" "${callgrind[@]}" \
   --out "$ROOT/BENCHMARKS.md" --plot "$ROOT/benchmarks.png"
 cat "$ROOT/BENCHMARKS.md"

@@ -1,18 +1,19 @@
 //! The HTTP case: a trivial WASIp3 guest served over loopback through
 //! `wasmtime-wasi-http`'s `ProxyHandler`, under a closed-loop load.
 //!
-//! The server is what an embedder writes: hyper's HTTP/1 server, each request
-//! handed to the `ProxyHandler` of `http-host` (instance reuse and limits as
-//! `wasmtime serve` sets them). The load generator opens a fixed number of
-//! keep-alive connections; each sends its next request when the previous
-//! response, body included, has arrived. So at most `connections` requests
-//! are in flight, and the number of requests is fixed: the load is bounded
-//! both ways.
+//! The server (`bench http-serve`, a process of its own) is what an embedder
+//! writes: hyper's HTTP/1 server, each request handed to the `ProxyHandler`
+//! of `http-host` (instance reuse and limits as `wasmtime serve` sets
+//! them). The load generator ([`load`], run by `bench compare`) opens a
+//! fixed number of keep-alive connections; each sends its next request when
+//! the previous response, body included, has arrived. So at most
+//! `connections` requests are in flight, and the number of requests is
+//! fixed: the load is bounded both ways.
 //!
 //! Patched, every instance also waits for its guest's tasks to finish
 //! before it takes the next request or goes away; pristine, it does not.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::rt::TokioIo;
@@ -21,107 +22,88 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode;
 
-/// What one run measured.
+/// What one slice of requests measured.
 pub struct Outcome {
-    /// Requests per second over the timed requests.
+    /// Requests per second.
     pub rps: f64,
-    /// Latency percentiles in microseconds: p50, p90, p99.
-    pub latency_us: [f64; 3],
+    /// Latency of every request.
+    pub latencies: Vec<Duration>,
 }
 
 impl Outcome {
-    /// One line: `rps p50 p90 p99`.
-    pub fn line(&self) -> String {
-        let [p50, p90, p99] = self.latency_us;
-        format!("{:.1} {p50:.1} {p90:.1} {p99:.1}", self.rps)
-    }
-
-    pub fn parse(line: &str) -> Result<Outcome> {
-        let v: Vec<f64> = line
-            .split_whitespace()
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("bad http result line {line:?}"))?;
-        let [rps, p50, p90, p99] = v[..] else {
-            bail!("bad http result line {line:?}")
-        };
+    /// Send `requests` requests to `addr` over `connections` connections.
+    pub async fn measure(
+        addr: std::net::SocketAddr,
+        requests: u64,
+        connections: usize,
+    ) -> Result<Outcome> {
+        let start = Instant::now();
+        let latencies = load(addr, requests, connections).await?;
         Ok(Outcome {
-            rps,
-            latency_us: [p50, p90, p99],
+            rps: requests as f64 / start.elapsed().as_secs_f64(),
+            latencies,
         })
     }
 }
 
-/// Serve `warmup` then `requests` requests over `connections` connections;
-/// only the latter are timed.
-pub fn run(requests: u64, warmup: u64, connections: usize) -> Result<Outcome> {
-    anyhow::ensure!(connections > 0 && requests > 0, "nothing to send");
+/// The `q` quantile of `latencies` in microseconds (sorting them).
+pub fn percentile(latencies: &mut [Duration], q: f64) -> f64 {
+    latencies.sort_unstable();
+    let i = ((latencies.len() - 1) as f64 * q).round() as usize;
+    latencies[i].as_secs_f64() * 1e6
+}
+
+/// `bench http-serve`: serve the trivial guest on a free loopback port,
+/// print the address, and serve until standard input ends; then fail if
+/// the handler reported an error.
+pub fn serve() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
-        let component = http_guests::minimal()?;
-        let (handler, probe) = http_host::handler(&component, http_host::Settings::default())?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                stream.set_nodelay(true).ok();
-                let handler = handler.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let handler = handler.clone();
-                        async move {
-                            let req = req.map(|body: hyper::body::Incoming| {
-                                body.map_err(|_| ErrorCode::HttpProtocolError)
-                                    .boxed_unsync()
-                            });
-                            let response = http_host::send(&handler, req).await?;
-                            anyhow::Ok(
-                                response
-                                    .map(|body| body.map_err(|code| anyhow::anyhow!("{code:?}"))),
-                            )
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+    let component = http_guests::minimal()?;
+    let (handler, probe) = http_host::handler(&component, http_host::Settings::default())?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    println!("{}", listener.local_addr()?);
+    runtime.spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            stream.set_nodelay(true).ok();
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let handler = handler.clone();
+                    async move {
+                        let req = req.map(|body: hyper::body::Incoming| {
+                            body.map_err(|_| ErrorCode::HttpProtocolError)
+                                .boxed_unsync()
+                        });
+                        let response = http_host::send(&handler, req).await?;
+                        anyhow::Ok(
+                            response.map(|body| body.map_err(|code| anyhow::anyhow!("{code:?}"))),
+                        )
+                    }
                 });
-            }
-        });
-
-        // Untimed requests first: compile caches, instance pools and
-        // connection set-up are then the same for both builds.
-        load(addr, warmup, connections).await?;
-        let start = Instant::now();
-        let mut latencies = load(addr, requests, connections).await?;
-        let elapsed = start.elapsed();
-        server.abort();
-
-        let errors = probe.events();
-        anyhow::ensure!(
-            errors.task_errors.is_empty() && errors.worker_errors.is_empty(),
-            "the server failed: {errors:?}"
-        );
-        latencies.sort_unstable();
-        let pct = |q: f64| {
-            let i = ((latencies.len() - 1) as f64 * q).round() as usize;
-            latencies[i].as_secs_f64() * 1e6
-        };
-        Ok(Outcome {
-            rps: requests as f64 / elapsed.as_secs_f64(),
-            latency_us: [pct(0.50), pct(0.90), pct(0.99)],
-        })
-    })
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())?;
+    let errors = probe.events();
+    anyhow::ensure!(
+        errors.task_errors.is_empty() && errors.worker_errors.is_empty(),
+        "the server failed: {errors:?}"
+    );
+    Ok(())
 }
 
 /// Send `requests` GETs over `connections` keep-alive connections, each
 /// waiting for the whole previous response; the latency of every request.
-async fn load(
+pub async fn load(
     addr: std::net::SocketAddr,
     requests: u64,
     connections: usize,

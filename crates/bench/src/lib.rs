@@ -12,7 +12,6 @@ use anyhow::{Context as _, Result, bail};
 use conformance::{compose::compose, sexpr, spec::Spec};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::hint::black_box;
-use std::process::Command;
 use std::time::Instant;
 use wasmtime::component::{Component, Instance, Linker, TypedFunc};
 use wasmtime::{Config, Engine, Store};
@@ -72,14 +71,15 @@ pub const CASES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A store with the benchmark component instantiated in it.
-pub struct Env {
-    pub store: Store<()>,
-    instance: Instance,
+/// The benchmark component, compiled once per process.
+pub struct Bench {
+    engine: Engine,
+    component: Component,
+    linker: Linker<()>,
 }
 
-impl Env {
-    pub fn new() -> Result<Env> {
+impl Bench {
+    pub fn new() -> Result<Bench> {
         let spec = Spec::parse(&sexpr::parse(COMPONENT)?[0])?;
         let bytes = compose(&spec)?;
         let mut config = Config::new();
@@ -99,10 +99,32 @@ impl Env {
                 Box::pin(std::future::pending::<wasmtime::Result<()>>())
             })?;
         linker.root().func_wrap("note", |_, (_,): (u32,)| Ok(()))?;
-        let mut store = Store::new(&engine, ());
-        let instance =
-            futures::executor::block_on(linker.instantiate_async(&mut store, &component))?;
+        Ok(Bench {
+            engine,
+            component,
+            linker,
+        })
+    }
+
+    /// A fresh store with the component instantiated in it.
+    pub fn env(&self) -> Result<Env> {
+        let mut store = Store::new(&self.engine, ());
+        let instance = futures::executor::block_on(
+            self.linker.instantiate_async(&mut store, &self.component),
+        )?;
         Ok(Env { store, instance })
+    }
+}
+
+/// A store with the benchmark component instantiated in it.
+pub struct Env {
+    pub store: Store<()>,
+    instance: Instance,
+}
+
+impl Env {
+    pub fn new() -> Result<Env> {
+        Bench::new()?.env()
     }
 
     pub fn func(&mut self, name: &str) -> Result<TypedFunc<(), (u32,)>> {
@@ -120,9 +142,14 @@ pub fn event_loop<F: Future>(fut: F) -> F::Output {
     futures::executor::block_on(fut)
 }
 
-/// Run `case` for `iters` operations; nanoseconds per operation.
-pub fn run(case: &str, iters: u64) -> Result<f64> {
-    let mut env = Env::new()?;
+/// Run `case` for `iters` operations in a fresh store of `bench`;
+/// nanoseconds per operation.
+///
+/// A fresh store each time keeps repeated runs alike: the benchmark guests
+/// leave a waitable set per call in their store (see the notes on method in
+/// [`compare`]), so one store would grow from run to run.
+pub fn run(bench: &Bench, case: &str, iters: u64) -> Result<f64> {
+    let mut env = bench.env()?;
     let ns = match case {
         "host-callback" | "host-sync" | "guest-async" | "guest-sync" => {
             let (name, per_call) = match case {
@@ -219,22 +246,23 @@ pub fn rss(live: u64) -> Result<u64> {
         .parse()?)
 }
 
-/// Run `bin run --case CASE --iters N` in a fresh process; ns per op.
+/// The batch protocol of `bench batches` and `bench-poll batches`: for
+/// every line read from standard input, run `batch` once and print its
+/// result on a line of its own; return at the end of the input.
 ///
-/// `poll-*` cases run in `bench-poll`, next to `bin`.
-pub fn run_in(bin: &std::path::Path, case: &str, iters: u64) -> Result<f64> {
-    let bin = bin_for(bin, case);
-    let out = Command::new(&bin)
-        .args(["run", "--case", case, "--iters", &iters.to_string()])
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "{} {case}: {}",
-            bin.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+/// The process keeps its compiled component, code and allocator warm
+/// between batches, so `bench compare` can alternate short batches of two
+/// such processes (patched and pristine) and pair batches run a few
+/// milliseconds apart.
+pub fn serve_batches(mut batch: impl FnMut() -> Result<f64>) -> Result<()> {
+    use std::io::{BufRead as _, Write as _};
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        line?;
+        writeln!(out, "{:.3}", batch()?)?;
+        out.flush()?;
     }
-    Ok(String::from_utf8(out.stdout)?.trim().parse()?)
+    Ok(())
 }
 
 /// The binary that runs `case`: `bench-poll` next to `bin` for `poll-*`.
