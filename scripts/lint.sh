@@ -9,8 +9,9 @@ usage() {
 Usage: scripts/lint.sh
 
 Runs shellcheck on every script of the project (installing it from Debian's
-packages when it is missing), and rustfmt --check on every Rust file the
-series touches in the patched tree.
+packages when it is missing), rustfmt --check on the project's own Rust
+files, and rustfmt --check on every Rust file the series touches in the
+patched tree.
 USAGE
 }
 
@@ -24,6 +25,10 @@ cd "$ROOT"
 shellcheck -x scripts/*.sh .ci/run
 note "lint: shellcheck clean"
 
+mapfile -t own < <(g -C "$ROOT" ls-files '*.rs')
+rustfmt --edition 2024 --check "${own[@]}"
+note "lint: rustfmt clean (${#own[@]} files of the suite)"
+
 if [[ -d "$PATCHED_TREE" ]]; then
   files=()
   while read -r f; do
@@ -31,6 +36,6 @@ if [[ -d "$PATCHED_TREE" ]]; then
   done < <(g -C "$PATCHED_TREE" diff --name-only "$BASE_TAG" HEAD)
   if [[ ${#files[@]} -gt 0 ]]; then
     rustfmt --edition 2024 --check "${files[@]}"
-    note "lint: rustfmt clean (${#files[@]} files)"
+    note "lint: rustfmt clean (${#files[@]} files of the series)"
   fi
 fi

@@ -163,7 +163,11 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
     let mut func = |name: &str, idx: u32| env.push((name.to_string(), ExportKind::Func, idx));
     func(
         "block",
-        b.lower_func(None, block, [CanonicalOption::Async, CanonicalOption::Memory(mem)]),
+        b.lower_func(
+            None,
+            block,
+            [CanonicalOption::Async, CanonicalOption::Memory(mem)],
+        ),
     );
     func("note", b.lower_func(None, note, []));
     for (target, f) in targets.iter().zip(&target_funcs) {
@@ -173,7 +177,11 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
         );
         func(
             &format!("{}-async", import_name(target)),
-            b.lower_func(None, *f, [CanonicalOption::Async, CanonicalOption::Memory(mem)]),
+            b.lower_func(
+                None,
+                *f,
+                [CanonicalOption::Async, CanonicalOption::Memory(mem)],
+            ),
         );
     }
     func("task-return", b.task_return(Some(u32_ty), []));
@@ -197,7 +205,9 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
     let main = b.core_module_raw(Some("main"), &main);
     let env_instance = b.core_instantiate_exports(
         Some("env"),
-        env.iter().map(|(n, k, i)| (n.as_str(), *k, *i)).collect::<Vec<_>>(),
+        env.iter()
+            .map(|(n, k, i)| (n.as_str(), *k, *i))
+            .collect::<Vec<_>>(),
     );
     let main = b.core_instantiate(
         Some("main"),
@@ -275,7 +285,11 @@ fn main_module(actor: &Actor, targets: &[String]) -> Result<String> {
         }
     }
     if !table.is_empty() {
-        writeln!(m, "  (elem (table 0) (i32.const 0) func {})", table.join(" "))?;
+        writeln!(
+            m,
+            "  (elem (table 0) (i32.const 0) func {})",
+            table.join(" ")
+        )?;
     }
 
     for (i, export) in actor.exports.iter().enumerate() {
@@ -400,9 +414,7 @@ fn straight_line(body: &[Step], export: &Export, lift: Lift, thread_base: usize)
 /// export. The task's context slot 0 holds the index of the next step in its
 /// low 16 bits and its waitable set in the high bits.
 fn callback(i: usize, export: &Export, thread_base: usize) -> String {
-    let wait_code = format!(
-        "(i32.or (i32.const {WAIT}) (i32.shl (local.get $ws) (i32.const 4)))"
-    );
+    let wait_code = format!("(i32.or (i32.const {WAIT}) (i32.shl (local.get $ws) (i32.const 4)))");
     let mut m = String::new();
     writeln!(
         m,
@@ -441,7 +453,10 @@ fn callback(i: usize, export: &Export, thread_base: usize) -> String {
                     let call = match step {
                         Step::Block(id) => format!("(call $block (i32.const {id}))"),
                         Step::Call { target, .. } => {
-                            format!("(call ${}-async (i32.const {RET_PTR}))", import_name(target))
+                            format!(
+                                "(call ${}-async (i32.const {RET_PTR}))",
+                                import_name(target)
+                            )
                         }
                         _ => unreachable!(),
                     };

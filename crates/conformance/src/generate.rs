@@ -361,8 +361,7 @@ impl Plan {
                     Lift::Stackful
                 };
                 let export = g.export("hold".into(), Kind::Hold, lift);
-                g.declared
-                    .push((format!("{name}.hold"), Kind::Hold, lift));
+                g.declared.push((format!("{name}.hold"), Kind::Hold, lift));
                 actor.exports.push(export);
                 // Something to cancel while it waits to start.
                 let export = g.export("wait".into(), Kind::Cancellable, Lift::Callback);
@@ -606,7 +605,11 @@ impl Plan {
         }
         // A trap must come last but for one refused call, and its export
         // must be started.
-        match self.actions.iter().position(|a| matches!(a, Action::Trap(_))) {
+        match self
+            .actions
+            .iter()
+            .position(|a| matches!(a, Action::Trap(_)))
+        {
             Some(i) => {
                 i + 2 >= self.actions.len()
                     && self.actions[..i].iter().any(|a| match a {
@@ -673,7 +676,11 @@ fn steps_text(steps: &[Step]) -> String {
             Step::Block(g) => format!("(block {g})"),
             Step::Call { target, lower } => format!(
                 "(call {target} {})",
-                if *lower == Lower::Sync { "sync" } else { "async" }
+                if *lower == Lower::Sync {
+                    "sync"
+                } else {
+                    "async"
+                }
             ),
             Step::CallCancel { target } => format!("(call-cancel {target})"),
             Step::BackpressureInc => "backpressure-inc".into(),
@@ -854,7 +861,10 @@ impl<'a> Model<'a> {
         match step {
             Step::Yield | Step::Note(_) => {}
             Step::BackpressureInc => {
-                *self.backpressure.entry(self.tasks[task].actor.clone()).or_default() += 1;
+                *self
+                    .backpressure
+                    .entry(self.tasks[task].actor.clone())
+                    .or_default() += 1;
             }
             Step::BackpressureDec => {
                 let actor = self.tasks[task].actor.clone();
@@ -873,7 +883,8 @@ impl<'a> Model<'a> {
             }
             Step::Return => self.task_returned(task),
             Step::Call { target, lower } => {
-                let sync_callee = self.spec.export(&target).map(|(_, e)| e.lift) == Some(Lift::Sync);
+                let sync_callee =
+                    self.spec.export(&target).map(|(_, e)| e.lift) == Some(Lift::Sync);
                 let callee = self.start(&target, None, lower == Lower::Sync && sync_callee);
                 self.threads[i].waiting_on = Some(callee);
                 return true;

@@ -181,13 +181,11 @@ impl Runner {
                     .await
                 })
             })?;
-        linker
-            .root()
-            .func_wrap("note", |mut store, (v,): (u32,)| {
-                let host: &mut Host = store.data_mut();
-                host.notes.push(v);
-                Ok(())
-            })?;
+        linker.root().func_wrap("note", |mut store, (v,): (u32,)| {
+            let host: &mut Host = store.data_mut();
+            host.notes.push(v);
+            Ok(())
+        })?;
         let gates = Arc::new(Mutex::new(Gates::default()));
         set_tls_gates(gates.clone());
         let mut store = Store::new(
@@ -328,7 +326,9 @@ impl Runner {
                     (None, _) => {
                         self.fail(line, format!("(drive-trap) failed without a trap: {e:?}"))
                     }
-                    (Some(trap), Some(want)) if Some(format!("{trap:?}").as_str()) != want.atom() => {
+                    (Some(trap), Some(want))
+                        if Some(format!("{trap:?}").as_str()) != want.atom() =>
+                    {
                         self.fail(line, format!("trapped with {trap:?}, expected {want}"))
                     }
                     (Some(_), _) => {}
@@ -397,7 +397,10 @@ impl Runner {
                     Poll::Pending => "pending",
                 };
                 if got != want {
-                    self.fail(line, format!("poll_no_interesting_tasks is {got}, expected {want}"));
+                    self.fail(
+                        line,
+                        format!("poll_no_interesting_tasks is {got}, expected {want}"),
+                    );
                 }
             }
             (Some("wakes"), 2 | 3) => {
@@ -409,7 +412,10 @@ impl Runner {
                 let want = number(n)? as usize;
                 let got = self.probe(&probe).wakes.load(Ordering::SeqCst);
                 if got != want {
-                    self.fail(line, format!("probe `{probe}` woken {got} times, expected {want}"));
+                    self.fail(
+                        line,
+                        format!("probe `{probe}` woken {got} times, expected {want}"),
+                    );
                 }
             }
             (Some("result"), 3) => {
@@ -430,7 +436,10 @@ impl Runner {
                     _ => false,
                 };
                 if !ok {
-                    self.fail(line, format!("call `{id}` is {got:?}, expected {}", items[2]));
+                    self.fail(
+                        line,
+                        format!("call `{id}` is {got:?}, expected {}", items[2]),
+                    );
                 }
             }
             (Some("notes"), _) => {
@@ -478,6 +487,7 @@ pub fn run_str(src: &str) -> Result<()> {
 
 /// Run the scenario file at `path`.
 pub fn run_file(path: &std::path::Path) -> Result<()> {
-    let src = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let src =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     run_str(&src).with_context(|| format!("scenario {}", path.display()))
 }

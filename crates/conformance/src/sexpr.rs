@@ -78,9 +78,7 @@ pub fn parse(src: &str) -> Result<Vec<Sexpr>> {
             ')' => {
                 let (items, start) = stack.pop().unwrap();
                 match stack.last_mut() {
-                    Some((parent, _)) => {
-                        parent.push(Sexpr::List(items, start))
-                    }
+                    Some((parent, _)) => parent.push(Sexpr::List(items, start)),
                     _ => bail!("line {line}: unbalanced `)`"),
                 }
             }
@@ -98,7 +96,10 @@ pub fn parse(src: &str) -> Result<Vec<Sexpr>> {
         }
     }
     if stack.len() != 1 {
-        bail!("unterminated list opened on line {}", stack.last().unwrap().1);
+        bail!(
+            "unterminated list opened on line {}",
+            stack.last().unwrap().1
+        );
     }
     Ok(stack.pop().unwrap().0)
 }

@@ -48,11 +48,16 @@ pub enum Step {
     /// host releases `id`.
     Block(u32),
     /// Call another actor's export and wait for its result.
-    Call { target: String, lower: Lower },
+    Call {
+        target: String,
+        lower: Lower,
+    },
     /// Start an async-lowered call to another actor's export and cancel it
     /// at once with a blocking `subtask.cancel`; the status is reported with
     /// `note(100 + status)`.
-    CallCancel { target: String },
+    CallCancel {
+        target: String,
+    },
     /// `backpressure.inc` / `backpressure.dec` on the actor's instance.
     BackpressureInc,
     BackpressureDec,
@@ -107,11 +112,14 @@ impl Spec {
     /// Parse `(component (actor ...) ...)`.
     pub fn parse(sexpr: &Sexpr) -> Result<Spec> {
         let items = sexpr.list().context("expected (component ...)")?;
-        ensure!(sexpr.head() == Some("component"), "expected (component ...)");
+        ensure!(
+            sexpr.head() == Some("component"),
+            "expected (component ...)"
+        );
         let mut spec = Spec { actors: Vec::new() };
         for item in &items[1..] {
-            let actor = parse_actor(item)
-                .with_context(|| format!("line {}: in `{item}`", item.line()))?;
+            let actor =
+                parse_actor(item).with_context(|| format!("line {}: in `{item}`", item.line()))?;
             ensure!(
                 spec.actor(&actor.name).is_none(),
                 "actor `{}` declared twice",
@@ -132,17 +140,23 @@ impl Spec {
             }
             spec.actors.push(actor);
         }
-        ensure!(!spec.actors.is_empty(), "a component needs at least one actor");
+        ensure!(
+            !spec.actors.is_empty(),
+            "a component needs at least one actor"
+        );
         Ok(spec)
     }
 }
 
 fn name(s: &Sexpr) -> Result<String> {
-    let a = s.atom().with_context(|| format!("expected a name, found `{s}`"))?;
+    let a = s
+        .atom()
+        .with_context(|| format!("expected a name, found `{s}`"))?;
     ensure!(
         !a.is_empty()
             && a.starts_with(|c: char| c.is_ascii_lowercase())
-            && a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+            && a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
         "`{a}` is not a valid name (lowercase letters and digits)"
     );
     Ok(a.to_string())
@@ -156,7 +170,10 @@ pub(crate) fn number(s: &Sexpr) -> Result<u32> {
 
 fn parse_actor(s: &Sexpr) -> Result<Actor> {
     let items = s.list().context("expected (actor NAME ...)")?;
-    ensure!(s.head() == Some("actor") && items.len() >= 2, "expected (actor NAME ...)");
+    ensure!(
+        s.head() == Some("actor") && items.len() >= 2,
+        "expected (actor NAME ...)"
+    );
     let mut actor = Actor {
         name: name(&items[1])?,
         exports: Vec::new(),
@@ -177,7 +194,10 @@ fn parse_export(s: &Sexpr) -> Result<Export> {
         Some("sync") => Lift::Sync,
         Some("callback") => Lift::Callback,
         Some("stackful") => Lift::Stackful,
-        _ => bail!("lift must be sync, callback or stackful, found `{}`", items[2]),
+        _ => bail!(
+            "lift must be sync, callback or stackful, found `{}`",
+            items[2]
+        ),
     };
     let mut export = Export {
         name: name(&items[1])?,
@@ -187,7 +207,9 @@ fn parse_export(s: &Sexpr) -> Result<Export> {
         threads: Vec::new(),
     };
     for item in &items[3..] {
-        let list = item.list().context("expected (result N), (body ...) or (thread ...)")?;
+        let list = item
+            .list()
+            .context("expected (result N), (body ...) or (thread ...)")?;
         match item.head() {
             Some("result") if list.len() == 2 => export.result = number(&list[1])?,
             Some("body") => export.body = parse_steps(&list[1..])?,
