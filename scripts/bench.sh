@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<USAGE
-Usage: scripts/bench.sh [--reps N] [--pairs N] [--scale X] [--no-callgrind] [--smoke]
+Usage: scripts/bench.sh [--layouts N] [--reps N] [--pairs N] [--scale X] [--no-callgrind] [--smoke]
 
 Builds crates/bench twice in release mode, against the patched tree
 (work/wasmtime) and against the pristine base (work/base, through a cargo
@@ -21,12 +21,19 @@ patched build only), peak RSS, and HTTP requests through wasmtime-wasi-http's
 ProxyHandler over loopback (the pristine build also uses the pristine
 wasi-http crate).
 
-Takes about 35 minutes on 2 cores from scratch: the two release builds take
-about 18 minutes, callgrind about 10, the timed cases about 6.
+Takes about 40 minutes on 2 cores from scratch: the two release builds take
+about 18 minutes, callgrind about 10, the layouts and the timed cases the rest.
+
+Timings are taken over several code layouts of each build: besides the
+default build, each is relinked with rust-lld's --shuffle-sections under
+seeds 1..N into target/layouts, so that where the linker happens to put a
+function does not masquerade as the cost of the series. The comparison also
+runs a control, pristine in one layout against pristine in the next.
 
 Options:
-  --reps N        process pairs per case (default 6)
-  --pairs N       batch pairs per process pair (default 40)
+  --layouts N     code layouts per build (default 8)
+  --reps N        process pairs per case (default 40)
+  --pairs N       batch pairs per process pair (default 6)
   --scale X       multiply the operations per batch (default 1; may be a
                   fraction)
   --no-callgrind  skip the instruction counts
@@ -37,16 +44,21 @@ Options:
 USAGE
 }
 
-reps=6
-pairs=40
+layouts=8
+reps=40
+pairs=6
 scale=1
 callgrind=(--callgrind)
 smoke=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --reps | --pairs)
+    --layouts | --reps | --pairs)
       [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes a positive whole number"
-      [[ "$1" == --reps ]] && reps="$2" || pairs="$2"
+      case "$1" in
+        --layouts) layouts="$2" ;;
+        --reps) reps="$2" ;;
+        *) pairs="$2" ;;
+      esac
       shift 2
       ;;
     --scale)
@@ -82,15 +94,36 @@ if [[ ${#callgrind[@]} -gt 0 ]] && ! command -v valgrind >/dev/null 2>&1; then
   install_deb valgrind
 fi
 
+pristine_config=(
+  --config "patch.crates-io.wasmtime.path=\"$BASE_TREE/crates/wasmtime\""
+  --config "patch.crates-io.wasmtime-wasi-http.path=\"$BASE_TREE/crates/wasi-http\""
+  --target-dir "$ROOT/target/pristine"
+)
+
+# The code layouts: the bench binary of each build relinked by rust-lld with
+# its sections (one per function) shuffled.
+host="$(rustc -vV | sed -n 's/^host: //p')"
+gcc_ld="$(rustc --print sysroot)/lib/rustlib/$host/bin/gcc-ld"
+[[ -x "$gcc_ld/ld.lld" ]] || die "no rust-lld in the Rust toolchain (looked for $gcc_ld/ld.lld)"
+rm -rf "$ROOT/target/layouts"
+mkdir -p "$ROOT/target/layouts"
+note "bench: linking $layouts code layouts of each build"
+for k in $(seq 1 "$layouts"); do
+  link=(-C "link-arg=-B$gcc_ld" -C link-arg=-fuse-ld=lld -C "link-arg=-Wl,--shuffle-sections=*=$k")
+  cargo rustc --quiet --release -p bench --bin bench -- "${link[@]}"
+  cp "$ROOT/target/release/bench" "$ROOT/target/layouts/patched-$k"
+  cargo rustc --quiet --release -p bench --bin bench --no-default-features "${pristine_config[@]}" \
+    -- "${link[@]}"
+  cp "$ROOT/target/pristine/release/bench" "$ROOT/target/layouts/pristine-$k"
+done
+
+# Last, the default builds: instruction counts, memory and the poll cases.
 note "bench: building against the patched tree"
 cargo build --quiet --release -p bench
 note "bench: building against the pristine base"
-cargo build --quiet --release -p bench --no-default-features \
-  --config "patch.crates-io.wasmtime.path=\"$BASE_TREE/crates/wasmtime\"" \
-  --config "patch.crates-io.wasmtime-wasi-http.path=\"$BASE_TREE/crates/wasi-http\"" \
-  --target-dir "$ROOT/target/pristine"
+cargo build --quiet --release -p bench --no-default-features "${pristine_config[@]}"
 
 "$ROOT/target/release/bench" compare --pristine "$ROOT/target/pristine/release/bench" \
-  --reps "$reps" --pairs "$pairs" --scale "$scale" "${callgrind[@]}" \
-  --out "$ROOT/BENCHMARKS.md" --plot "$ROOT/benchmarks.png"
+  --layouts "$ROOT/target/layouts" --reps "$reps" --pairs "$pairs" --scale "$scale" \
+  "${callgrind[@]}" --out "$ROOT/BENCHMARKS.md" --plot "$ROOT/benchmarks.png"
 cat "$ROOT/BENCHMARKS.md"

@@ -9,10 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 pub struct Options {
-    /// This binary, the patched build.
+    /// This binary, the patched build (its `bench-poll` runs the poll cases).
     pub me: PathBuf,
-    /// The pristine build of the same binary.
+    /// The pristine build of `bench` (instruction counts and memory use
+    /// these two).
     pub pristine: PathBuf,
+    /// Patched and pristine builds of `bench`, one pair per code layout
+    /// (see `scripts/bench.sh`); process pair `i` uses layout `i % len`.
+    /// With more than one layout, each case also gets a control: pristine
+    /// against pristine in the next layout.
+    pub layouts: Vec<(PathBuf, PathBuf)>,
     /// Process pairs per case (and HTTP server pairs).
     pub reps: usize,
     /// Batch pairs (HTTP: slice pairs) per process pair.
@@ -22,6 +28,29 @@ pub struct Options {
     pub callgrind: bool,
     pub out: PathBuf,
     pub plot: PathBuf,
+}
+
+/// The builds in `dir`: `patched-1` and `pristine-1`, `patched-2` and
+/// `pristine-2`, and so on (made by `scripts/bench.sh --layouts N`).
+pub fn layouts(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let mut out = Vec::new();
+    for k in 1.. {
+        let pair = (
+            dir.join(format!("patched-{k}")),
+            dir.join(format!("pristine-{k}")),
+        );
+        match (pair.0.is_file(), pair.1.is_file()) {
+            (true, true) => out.push(pair),
+            (false, false) => break,
+            _ => bail!("{}: layout {k} lacks one of its two builds", dir.display()),
+        }
+    }
+    anyhow::ensure!(
+        !out.is_empty(),
+        "{}: no patched-1 and pristine-1",
+        dir.display()
+    );
+    Ok(out)
 }
 
 /// Operations per timed batch of each case, before `--scale`: a few tens of
@@ -59,31 +88,57 @@ fn quartiles(v: &mut [f64]) -> (f64, f64) {
 }
 
 /// A patched/pristine ratio over many pairs: the median, the quartiles of
-/// the pairs, and the lowest and highest median of one process pair.
+/// the pairs, and a 95% confidence interval of the median.
 #[derive(Clone, Copy)]
 struct Ratio {
     median: f64,
     quartiles: (f64, f64),
-    processes: (f64, f64),
+    interval: (f64, f64),
 }
+
+/// Bootstrap resamples for [`Ratio::interval`].
+const RESAMPLES: usize = 2_000;
 
 impl Ratio {
     /// `by_process[i]` holds the pair ratios of process pair `i`.
+    ///
+    /// The interval is a bootstrap over process pairs, not single pairs:
+    /// the pairs of one process pair share its layout and its stretch of
+    /// time, so they are not independent of each other.
     fn new(by_process: &[Vec<f64>]) -> Ratio {
         let mut all: Vec<f64> = by_process.iter().flatten().copied().collect();
-        let mut per: Vec<f64> = by_process.iter().map(|v| median(&mut v.clone())).collect();
-        per.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        // A fixed seed: the same data always gives the same interval.
+        let mut rng = conformance::generate::Rng::new(1);
+        let mut medians: Vec<f64> = (0..RESAMPLES)
+            .map(|_| {
+                let mut v: Vec<f64> = (0..by_process.len())
+                    .flat_map(|_| &by_process[rng.below(by_process.len())])
+                    .copied()
+                    .collect();
+                median(&mut v)
+            })
+            .collect();
+        medians.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let at = |q: f64| medians[((RESAMPLES - 1) as f64 * q).round() as usize];
         Ratio {
             median: median(&mut all),
             quartiles: quartiles(&mut all),
-            processes: (per[0], per[per.len() - 1]),
+            interval: (at(0.025), at(0.975)),
         }
+    }
+
+    /// The median with the quartiles in brackets.
+    fn short(&self) -> String {
+        format!(
+            "{:.4} ({:.4} – {:.4})",
+            self.median, self.quartiles.0, self.quartiles.1
+        )
     }
 
     fn cells(&self) -> String {
         format!(
             "{:.4} | {:.4} – {:.4} | {:.4} – {:.4}",
-            self.median, self.quartiles.0, self.quartiles.1, self.processes.0, self.processes.1
+            self.median, self.quartiles.0, self.quartiles.1, self.interval.0, self.interval.1
         )
     }
 }
@@ -162,33 +217,49 @@ struct Row {
     patched: f64,
     pristine: Option<f64>,
     ratio: Option<Ratio>,
+    control: Option<Ratio>,
 }
 
-/// One case: `o.reps` process pairs, each running `o.pairs` pairs of
-/// batches, patched and pristine alternately (the order flips every pair).
-fn time_case(o: &Options, case: &'static str, what: &'static str) -> Result<Row> {
+impl Options {
+    /// The two builds process pair `rep` compares: patched and pristine in
+    /// the same layout or, for the control, pristine in two layouts.
+    fn builds(&self, rep: usize, control: bool) -> (&Path, &Path) {
+        let k = self.layouts.len();
+        let (patched, pristine) = &self.layouts[rep % k];
+        if control {
+            (pristine, &self.layouts[(rep + 1) % k].1)
+        } else {
+            (patched, pristine)
+        }
+    }
+}
+
+/// What [`time_pairs`] measured.
+struct Times {
+    /// Nanoseconds per operation of each batch of the first build.
+    first: Vec<f64>,
+    /// The same of the second build.
+    second: Vec<f64>,
+    /// For each process pair, the ratio of each batch pair.
+    ratios: Vec<Vec<f64>>,
+}
+
+/// Batch times of a case, two builds alternately (see [`Options::builds`]):
+/// `o.reps` process pairs, each running `o.pairs` pairs of batches, the
+/// order flipping every pair.
+fn time_pairs(o: &Options, case: &str, control: bool) -> Result<Times> {
     let n = scaled(iters(case), o.scale).to_string();
-    let has_pristine = !case.starts_with("poll-");
     let args = ["batches", "--case", case, "--iters", &n];
     let (mut p, mut q, mut r) = (Vec::new(), Vec::new(), Vec::new());
     for rep in 0..o.reps {
-        let mut a = Worker::spawn(&bin_for(&o.me, case), &args)?;
-        let mut b = match has_pristine {
-            true => Some(Worker::spawn(&bin_for(&o.pristine, case), &args)?),
-            false => None,
-        };
+        let (x, y) = o.builds(rep, control);
+        let (mut a, mut b) = (Worker::spawn(x, &args)?, Worker::spawn(y, &args)?);
         for _ in 0..WARMUP_BATCHES {
             a.batch()?;
-            if let Some(b) = &mut b {
-                b.batch()?;
-            }
+            b.batch()?;
         }
         let mut ratios = Vec::new();
         for i in 0..o.pairs {
-            let Some(b) = &mut b else {
-                p.push(a.batch()?);
-                continue;
-            };
             let (x, y) = if (rep + i) % 2 == 0 {
                 let x = a.batch()?;
                 (x, b.batch()?)
@@ -201,26 +272,72 @@ fn time_case(o: &Options, case: &'static str, what: &'static str) -> Result<Row>
             ratios.push(x / y);
         }
         a.finish()?;
-        if let Some(b) = b {
-            b.finish()?;
-            r.push(ratios);
-        }
+        b.finish()?;
+        r.push(ratios);
     }
-    let row = Row {
-        case,
-        what,
-        patched: median(&mut p),
-        pristine: has_pristine.then(|| median(&mut q)),
-        ratio: has_pristine.then(|| Ratio::new(&r)),
+    Ok(Times {
+        first: p,
+        second: q,
+        ratios: r,
+    })
+}
+
+/// The poll cases: the patched build only, `bench-poll` next to `o.me`.
+fn poll_times(o: &Options, case: &str) -> Result<Vec<f64>> {
+    let n = scaled(iters(case), o.scale).to_string();
+    let args = ["batches", "--case", case, "--iters", &n];
+    let mut p = Vec::new();
+    for _ in 0..o.reps {
+        let mut a = Worker::spawn(&bin_for(&o.me, case), &args)?;
+        for i in 0..WARMUP_BATCHES + o.pairs {
+            let ns = a.batch()?;
+            if i >= WARMUP_BATCHES {
+                p.push(ns);
+            }
+        }
+        a.finish()?;
+    }
+    Ok(p)
+}
+
+fn time_case(o: &Options, case: &'static str, what: &'static str) -> Result<Row> {
+    let row = if case.starts_with("poll-") {
+        Row {
+            case,
+            what,
+            patched: median(&mut poll_times(o, case)?),
+            pristine: None,
+            ratio: None,
+            control: None,
+        }
+    } else {
+        let Times {
+            first: mut p,
+            second: mut q,
+            ratios: r,
+        } = time_pairs(o, case, false)?;
+        let control = match o.layouts.len() > 1 {
+            true => Some(Ratio::new(&time_pairs(o, case, true)?.ratios)),
+            false => None,
+        };
+        Row {
+            case,
+            what,
+            patched: median(&mut p),
+            pristine: Some(median(&mut q)),
+            ratio: Some(Ratio::new(&r)),
+            control,
+        }
     };
     eprintln!(
-        "{:<14} patched {:>9.1} ns  pristine {:>9}  ratio {}",
+        "{:<14} patched {:>9.1} ns  pristine {:>9}  ratio {}  control {}",
         row.case,
         row.patched,
         row.pristine
             .map(|v| format!("{v:.1} ns"))
             .unwrap_or("-".into()),
-        row.ratio.map(|r| r.cells()).unwrap_or("-".into())
+        row.ratio.map(|r| r.cells()).unwrap_or("-".into()),
+        row.control.map(|r| r.short()).unwrap_or("-".into()),
     );
     Ok(row)
 }
@@ -265,6 +382,7 @@ pub fn compare(o: &Options) -> Result<()> {
             "guest-async",
             "guest-sync",
             "poll-0",
+            "poll-1",
             "poll-10000",
         ] {
             let per_call = if case.starts_with("guest") { 10 } else { 1 };
@@ -363,25 +481,26 @@ struct HttpRow {
     patched: f64,
     pristine: f64,
     ratio: Ratio,
+    control: Option<Ratio>,
 }
 
-/// The HTTP case: `o.reps` pairs of server processes, patched and pristine,
-/// up at the same time; the load alternates between them in `o.pairs`
-/// pairs of slices (the order flips every pair), so that a slice of each
-/// is measured within a fraction of a second of the other.
-fn http_rows(o: &Options) -> Result<Vec<HttpRow>> {
+/// Outcomes of the HTTP case, two builds (see [`Options::builds`]): `o.reps`
+/// pairs of server processes, both up at the same time; the load alternates
+/// between them in `o.pairs` pairs of slices (the order flips every pair),
+/// so that a slice of each is measured within a fraction of a second of the
+/// other. For each process pair, the outcomes of each slice pair.
+fn http_pairs(o: &Options, control: bool) -> Result<Vec<Vec<(Outcome, Outcome)>>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let slice = scaled(HTTP_SLICE, o.scale);
     let warmup = scaled(HTTP_WARMUP, o.scale);
-    // For each process pair, the (patched, pristine) outcome of each slice
-    // pair.
-    let mut reps: Vec<Vec<(Outcome, Outcome)>> = Vec::new();
+    let mut reps = Vec::new();
     for rep in 0..o.reps {
+        let (x, y) = o.builds(rep, control);
         let mut servers = Vec::new();
         let mut addrs = Vec::new();
-        for bin in [&o.me, &o.pristine] {
+        for bin in [x, y] {
             let mut server = Worker::spawn(bin, &["http-serve"])?;
             let line = server.line()?;
             addrs.push(
@@ -412,7 +531,16 @@ fn http_rows(o: &Options) -> Result<Vec<HttpRow>> {
         }
         reps.push(pairs);
     }
+    Ok(reps)
+}
 
+/// The HTTP rows: patched against pristine, and the control.
+fn http_rows(o: &Options) -> Result<Vec<HttpRow>> {
+    let mut reps = http_pairs(o, false)?;
+    let mut control = match o.layouts.len() > 1 {
+        true => Some(http_pairs(o, true)?),
+        false => None,
+    };
     // Requests/s, then latency percentiles.
     let metrics = [
         ("requests/s", None),
@@ -426,10 +554,13 @@ fn http_rows(o: &Options) -> Result<Vec<HttpRow>> {
             None => x.rps,
             Some(q) => percentile(&mut x.latencies, q),
         };
-        let ratios: Vec<Vec<f64>> = reps
-            .iter_mut()
-            .map(|pairs| pairs.iter_mut().map(|(a, b)| value(a) / value(b)).collect())
-            .collect();
+        let ratios = |reps: &mut Vec<Vec<(Outcome, Outcome)>>| {
+            let r: Vec<Vec<f64>> = reps
+                .iter_mut()
+                .map(|pairs| pairs.iter_mut().map(|(a, b)| value(a) / value(b)).collect())
+                .collect();
+            Ratio::new(&r)
+        };
         // Each build over all its slices: the median slice's requests/s,
         // percentiles of all timed requests' latencies.
         let overall = |x: Vec<&mut Outcome>| match q {
@@ -448,16 +579,18 @@ fn http_rows(o: &Options) -> Result<Vec<HttpRow>> {
             metric,
             patched,
             pristine,
-            ratio: Ratio::new(&ratios),
+            ratio: ratios(&mut reps),
+            control: control.as_mut().map(ratios),
         });
     }
     for r in &rows {
         eprintln!(
-            "http {:<18} patched {:>10.1}  pristine {:>10.1}  ratio {}",
+            "http {:<18} patched {:>10.1}  pristine {:>10.1}  ratio {}  control {}",
             r.metric,
             r.patched,
             r.pristine,
-            r.ratio.cells()
+            r.ratio.cells(),
+            r.control.map(|r| r.short()).unwrap_or("-".into()),
         );
     }
     Ok(rows)
@@ -486,28 +619,37 @@ same run.
 Each case starts a patched and a pristine process side by side, lets each run
 {WARMUP_BATCHES} untimed batches, and then alternates timed batches between them: {pairs}
 pairs, the order flipping every pair, each batch a few tens of milliseconds in a
-fresh store. This is repeated with {reps} process pairs. Ratio = patched / pristine
-time per operation of the two batches of a pair; the table gives the median of all
-{total} pair ratios, their first and third quartiles, and the lowest and highest
-median of one process pair. ns/op is the median batch of each build. `poll-*`
-exists only in the patched build.
+fresh store. This is repeated with {reps} process pairs, which take turns among {layouts}
+code layouts: builds whose functions the linker put in a random order, with one
+seed per layout for both builds (see the notes on method).
 
-| case | operation | patched ns/op | pristine ns/op | ratio (median) | ratio IQR | process pairs |
-|---|---|---:|---:|---:|---|---|",
+Ratio = patched / pristine time per operation of the two batches of a pair. The
+table gives the median of all {total} pair ratios, their first and third quartiles,
+and a 95% confidence interval of that median (a bootstrap resampling whole
+process pairs). The control measures pristine in one layout against pristine in
+the next the same way: what the method reports for a change that does nothing.
+ns/op is the median batch of each build; as the machine's speed moves between
+phases, compare the ratios rather than these. `poll-*` exists only in the patched
+build.
+
+| case | operation | patched ns/op | pristine ns/op | ratio (median) | ratio IQR | median's 95% CI | control |
+|---|---|---:|---:|---:|---|---|---|",
         machine = machine(),
         pairs = o.pairs,
         reps = o.reps,
         total = o.pairs * o.reps,
+        layouts = o.layouts.len(),
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "| `{}` | {} | {:.1} | {} | {} |",
+            "| `{}` | {} | {:.1} | {} | {} | {} |",
             r.case,
             r.what,
             r.patched,
             r.pristine.map(|v| format!("{v:.1}")).unwrap_or("-".into()),
             r.ratio.map(|r| r.cells()).unwrap_or("- | - | -".into()),
+            r.control.map(|r| r.short()).unwrap_or("-".into()),
         );
     }
     let _ = writeln!(
@@ -522,12 +664,14 @@ patched and pristine, up at the same time (`bench http-serve`, a 2-thread Tokio
 runtime each). The load generator keeps {HTTP_CONNECTIONS} keep-alive connections busy, one
 request at a time each. After {warmup} untimed requests to each server it alternates
 slices of {slice} requests between them: {pairs} pairs, the order flipping every pair,
-repeated with {reps} server pairs. Ratio = patched / pristine over the two slices of a
-pair, as above (for requests/s higher is better, for latency lower); the values are
-the median slice's requests/s and percentiles of all timed requests of each build.
+repeated with {reps} server pairs in turn among the layouts, and for the control.
+Ratio = patched / pristine over the two slices of a pair, as above, the interval
+resampling server pairs (for requests/s
+higher is better, for latency lower); the values are the median slice's requests/s
+and percentiles of all timed requests of each build.
 
-| metric | patched | pristine | ratio (median) | ratio IQR | server pairs |
-|---|---:|---:|---:|---|---|",
+| metric | patched | pristine | ratio (median) | ratio IQR | median's 95% CI | control |
+|---|---:|---:|---:|---|---|---|",
         warmup = scaled(HTTP_WARMUP, o.scale),
         slice = scaled(HTTP_SLICE, o.scale),
         pairs = o.pairs,
@@ -536,11 +680,12 @@ the median slice's requests/s and percentiles of all timed requests of each buil
     for r in http {
         let _ = writeln!(
             s,
-            "| {} | {:.1} | {:.1} | {} |",
+            "| {} | {:.1} | {:.1} | {} | {} |",
             r.metric,
             r.patched,
             r.pristine,
-            r.ratio.cells()
+            r.ratio.cells(),
+            r.control.map(|r| r.short()).unwrap_or("-".into()),
         );
     }
     if !instr.is_empty() {
@@ -573,18 +718,29 @@ the median slice's requests/s and percentiles of all timed requests of each buil
 const NOTES: &str = "
 ## Notes on method
 
-- Timing: the speed of this shared 2-core machine changes in phases lasting
-  seconds, for both builds alike. In one recorded run of 80 batch pairs of
-  `host-callback`, both builds took about 2.85 µs per call for the first 68
+- Timing, drift: the speed of this shared 2-core machine changes in phases
+  lasting seconds, for both builds alike. In one recorded run of 80 batch pairs
+  of `host-callback`, both builds took about 2.85 µs per call for the first 68
   pairs and about 1.65 µs for the rest; the two batches of a pair, run a few
   tens of milliseconds apart, stayed within a few percent of each other across
   the change. An earlier version of this benchmark ran each repetition as a
   fresh process and paired whole runs of both builds, a second or more apart:
   there the quartiles of the pair ratios were 5-10% either side of 1, and the
   HTTP requests/s ratio of six runs on one day ranged from 0.92 to 1.08. Hence
-  the side-by-side processes and short alternating batches and slices; the
-  process-pair column shows what is left of the variation between processes
-  (code and heap layout, hash seeds).
+  the side-by-side processes and short alternating batches and slices.
+- Timing, layout: one binary against another keeps a bias of its own, because
+  where code and data land changes how fast the same instructions run. Two
+  pristine builds that differ only in the order the linker put their functions
+  in (lld `--shuffle-sections`, seeds 1 and 2) measured 1.032 on
+  `host-callback` with this method (30 process pairs of 6); the default patched
+  build against the first of them measured 1.026. A process pair's median ratio
+  also moves by several percent from one process pair to the next (heap
+  addresses, hash seeds, the machine's phase). So the timed cases run over
+  several shuffled layouts of both builds, the confidence interval resamples
+  process pairs, and the control column shows, in the same run, what the
+  method reports for two builds of identical code. A patched/pristine ratio
+  inside the control's spread is a difference this machine cannot tell from
+  layout; the callgrind counts below are the finer measure.
 - Both `bench` binaries are built from the same source (`crates/bench/src/lib.rs`
   and `main.rs`); the poll cases live in a third binary, `bench-poll`, which only
   the patched build has. An earlier layout kept them in `bench` behind a cargo

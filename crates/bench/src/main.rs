@@ -20,8 +20,8 @@ usage: bench run|batches --case CASE [--iters N]
        bench rss [--live N]
        bench http-serve
        bench smoke
-       bench compare --pristine BIN [--reps N] [--pairs N] [--scale X]
-                     [--callgrind] [--out FILE] [--plot FILE]";
+       bench compare --pristine BIN [--layouts DIR] [--reps N] [--pairs N]
+                     [--scale X] [--callgrind] [--out FILE] [--plot FILE]";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,7 +47,9 @@ fn main() -> Result<()> {
             std::fs::create_dir_all(&dir)?;
             compare::compare(&compare::Options {
                 me: me.clone(),
-                pristine: me,
+                pristine: me.clone(),
+                // Two "layouts", so that the control runs too.
+                layouts: vec![(me.clone(), me.clone()), (me.clone(), me)],
                 reps: 1,
                 pairs: 1,
                 scale: 0.001,
@@ -60,16 +62,25 @@ fn main() -> Result<()> {
             println!("plot: {png} bytes");
             std::fs::remove_dir_all(&dir)?;
         }
-        Some("compare") => compare::compare(&compare::Options {
-            me: std::env::current_exe()?,
-            pristine: arg("--pristine").context("--pristine BIN")?.into(),
-            reps: arg("--reps").unwrap_or("5").parse()?,
-            pairs: arg("--pairs").unwrap_or("20").parse()?,
-            scale: arg("--scale").unwrap_or("1").parse()?,
-            callgrind: args.iter().any(|a| a == "--callgrind"),
-            out: arg("--out").unwrap_or("BENCHMARKS.md").into(),
-            plot: arg("--plot").unwrap_or("benchmarks.png").into(),
-        })?,
+        Some("compare") => {
+            let me = std::env::current_exe()?;
+            let pristine: std::path::PathBuf = arg("--pristine").context("--pristine BIN")?.into();
+            let layouts = match arg("--layouts") {
+                Some(dir) => compare::layouts(dir.as_ref())?,
+                None => vec![(me.clone(), pristine.clone())],
+            };
+            compare::compare(&compare::Options {
+                me,
+                pristine,
+                layouts,
+                reps: arg("--reps").unwrap_or("40").parse()?,
+                pairs: arg("--pairs").unwrap_or("6").parse()?,
+                scale: arg("--scale").unwrap_or("1").parse()?,
+                callgrind: args.iter().any(|a| a == "--callgrind"),
+                out: arg("--out").unwrap_or("BENCHMARKS.md").into(),
+                plot: arg("--plot").unwrap_or("benchmarks.png").into(),
+            })?
+        }
         Some("-h" | "--help") => {
             println!("{USAGE}\n\ncases:");
             for (case, what) in CASES {
