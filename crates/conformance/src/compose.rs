@@ -23,6 +23,15 @@ const WAIT: u32 = 2;
 const EVENT_SUBTASK: u32 = 1;
 const EVENT_CANCELLED: u32 = 6;
 const STATUS_RETURNED: u32 = 2;
+/// What the async `subtask.cancel` returns when the cancellation is not
+/// resolved yet (as an `i32.const`).
+const STATUS_BLOCKED: i32 = -1;
+/// What `yield-cancellable` and `poll-cancellable` note when they see the
+/// cancellation.
+pub const NOTE_YIELD_CANCELLED: u32 = 301;
+pub const NOTE_POLL_CANCELLED: u32 = 302;
+/// What `call-cancel-async` notes when its cancel is BLOCKED.
+pub const NOTE_CANCEL_BLOCKED: u32 = 99;
 
 /// Scratch addresses in each actor's memory.
 const EVENT_PTR: u32 = 32;
@@ -74,7 +83,10 @@ fn targets(actor: &Actor) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for export in &actor.exports {
         for step in export.body.iter().chain(export.threads.iter().flatten()) {
-            if let Step::Call { target, .. } | Step::CallCancel { target } = step {
+            if let Step::Call { target, .. }
+            | Step::CallCancel { target }
+            | Step::CallCancelAsync { target } = step
+            {
                 if !out.contains(target) {
                     out.push(target.clone());
                 }
@@ -191,12 +203,15 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
     func("join", b.waitable_join());
     func("ws-wait", b.waitable_set_wait(false, mem));
     func("ws-wait-cancellable", b.waitable_set_wait(true, mem));
+    func("ws-poll-cancellable", b.waitable_set_poll(true, mem));
     func("subtask-drop", b.subtask_drop());
     func("subtask-cancel", b.subtask_cancel(false));
+    func("subtask-cancel-async", b.subtask_cancel(true));
     func("task-cancel", b.task_cancel());
     func("bp-inc", b.backpressure_inc());
     func("bp-dec", b.backpressure_dec());
     func("yield", b.thread_yield(false));
+    func("yield-cancellable", b.thread_yield(true));
     func("thread-new", b.thread_new_indirect(thread_start_ty, tab));
     func("thread-unsuspend", b.thread_unsuspend());
 
@@ -250,12 +265,15 @@ fn main_module(actor: &Actor, targets: &[String]) -> Result<String> {
   (import "env" "join" (func $join (param i32 i32)))
   (import "env" "ws-wait" (func $ws_wait (param i32 i32) (result i32)))
   (import "env" "ws-wait-cancellable" (func $ws_wait_cancellable (param i32 i32) (result i32)))
+  (import "env" "ws-poll-cancellable" (func $ws_poll_cancellable (param i32 i32) (result i32)))
   (import "env" "subtask-drop" (func $subtask_drop (param i32)))
   (import "env" "subtask-cancel" (func $subtask_cancel (param i32) (result i32)))
+  (import "env" "subtask-cancel-async" (func $subtask_cancel_async (param i32) (result i32)))
   (import "env" "task-cancel" (func $task_cancel))
   (import "env" "bp-inc" (func $bp_inc))
   (import "env" "bp-dec" (func $bp_dec))
   (import "env" "yield" (func $yield (result i32)))
+  (import "env" "yield-cancellable" (func $yield_cancellable (result i32)))
   (import "env" "thread-new" (func $thread_new (param i32 i32) (result i32)))
   (import "env" "thread-unsuspend" (func $thread_unsuspend (param i32)))
 "#,
@@ -278,7 +296,7 @@ fn main_module(actor: &Actor, targets: &[String]) -> Result<String> {
             let name = format!("$t{i}_{k}");
             writeln!(
                 m,
-                "  (func {name} (param i32) (local $s i32) (local $ws i32)\n{}  )",
+                "  (func {name} (param i32) (local $s i32) (local $ws i32) (local $h i32)\n{}  )",
                 straight_line(body, export, Lift::Stackful, 0)
             )?;
             table.push(name);
@@ -297,13 +315,13 @@ fn main_module(actor: &Actor, targets: &[String]) -> Result<String> {
         match export.lift {
             Lift::Sync => writeln!(
                 m,
-                "  (func (export \"e{i}\") (result i32) (local $s i32) (local $ws i32)\n{}    (i32.const {})\n  )",
+                "  (func (export \"e{i}\") (result i32) (local $s i32) (local $ws i32) (local $h i32)\n{}    (i32.const {})\n  )",
                 straight_line(&export.body, export, Lift::Sync, base),
                 export.result
             )?,
             Lift::Stackful => writeln!(
                 m,
-                "  (func (export \"e{i}\") (local $s i32) (local $ws i32)\n{}  )",
+                "  (func (export \"e{i}\") (local $s i32) (local $ws i32) (local $h i32)\n{}  )",
                 straight_line(&export.body, export, Lift::Stackful, base)
             )?,
             Lift::Callback => m.push_str(&callback(i, export, base)),
@@ -335,9 +353,15 @@ fn wait_subtask() -> String {
         .replace("PAYLOAD_PTR", &(EVENT_PTR + 4).to_string())
 }
 
+/// Create the body's waitable set in `$ws` if it has none yet (the callback
+/// form always has one).
+const ENSURE_WS: &str =
+    "    (if (i32.eqz (local.get $ws)) (then (local.set $ws (call $ws_new))))\n";
+
 /// Code shared by the stackful and the callback forms of a step that does
-/// not suspend the task.
-fn simple_step(step: &Step, export: &Export, thread_base: usize) -> Option<String> {
+/// not leave the core function (though it may block in it). `exit` is how
+/// the body exits after it acknowledged a cancellation.
+fn simple_step(step: &Step, export: &Export, thread_base: usize, exit: &str) -> Option<String> {
     Some(match step {
         Step::Return => format!("    (call $task_return (i32.const {}))\n", export.result),
         Step::Call {
@@ -354,6 +378,42 @@ fn simple_step(step: &Step, export: &Export, thread_base: usize) -> Option<Strin
       (else (call $note (i32.const 102))))
 ",
             t = import_name(target)
+        ),
+        Step::CallCancelAsync { target } => format!(
+            "    (local.set $s (call ${t}-async (i32.const {RET_PTR})))
+    (if (i32.ne (i32.and (local.get $s) (i32.const 15)) (i32.const {STATUS_RETURNED}))
+      (then
+        (local.set $h (i32.shr_u (local.get $s) (i32.const 4)))
+        (local.set $s (call $subtask_cancel_async (local.get $h)))
+        (if (i32.eq (local.get $s) (i32.const {STATUS_BLOCKED}))
+          (then
+            (call $note (i32.const {NOTE_CANCEL_BLOCKED}))
+{ENSURE_WS}            (call $join (local.get $h) (local.get $ws))
+            (block $done
+              (loop $wait
+                (br_if $done
+                  (i32.and
+                    (i32.and
+                      (i32.eq (call $ws_wait (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_SUBTASK}))
+                      (i32.eq (i32.load (i32.const {EVENT_PTR})) (local.get $h)))
+                    (i32.ge_u (local.tee $s (i32.load (i32.const {payload}))) (i32.const {STATUS_RETURNED}))))
+                (br $wait)))))
+        (call $note (i32.add (i32.const 100) (local.get $s)))
+        (call $subtask_drop (local.get $h)))
+      (else (call $note (i32.const 102))))
+",
+            t = import_name(target),
+            payload = EVENT_PTR + 4,
+        ),
+        Step::YieldCancellable => format!(
+            "    (if (i32.eq (call $yield_cancellable) (i32.const 1))
+      (then (call $note (i32.const {NOTE_YIELD_CANCELLED})) (call $task_cancel) {exit}))
+"
+        ),
+        Step::PollCancellable => format!(
+            "{ENSURE_WS}    (if (i32.eq (call $ws_poll_cancellable (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_CANCELLED}))
+      (then (call $note (i32.const {NOTE_POLL_CANCELLED})) (call $task_cancel) {exit}))
+"
         ),
         Step::BackpressureInc => "    (call $bp_inc)\n".into(),
         Step::BackpressureDec => "    (call $bp_dec)\n".into(),
@@ -372,11 +432,11 @@ fn simple_step(step: &Step, export: &Export, thread_base: usize) -> Option<Strin
 fn straight_line(body: &[Step], export: &Export, lift: Lift, thread_base: usize) -> String {
     let mut out = String::new();
     let exit = match lift {
-        Lift::Sync => format!("    (return (i32.const {}))\n", export.result),
-        _ => "    (return)\n".into(),
+        Lift::Sync => format!("(return (i32.const {}))", export.result),
+        _ => "(return)".into(),
     };
     for step in body {
-        if let Some(code) = simple_step(step, export, thread_base) {
+        if let Some(code) = simple_step(step, export, thread_base, &exit) {
             out.push_str(&code);
             continue;
         }
@@ -397,13 +457,12 @@ fn straight_line(body: &[Step], export: &Export, lift: Lift, thread_base: usize)
                 out.push_str(&wait_subtask());
             }
             Step::WaitCancel => out.push_str(&format!(
-                "    (if (i32.eqz (local.get $ws)) (then (local.set $ws (call $ws_new))))
-    (if (i32.eq (call $ws_wait_cancellable (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_CANCELLED}))
+                "{ENSURE_WS}    (if (i32.eq (call $ws_wait_cancellable (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_CANCELLED}))
       (then (call $task_cancel) (return)))
     (unreachable)
 "
             )),
-            Step::Exit => out.push_str(&exit),
+            Step::Exit => out.push_str(&format!("    {exit}\n")),
             _ => unreachable!("{step:?} is a simple step"),
         }
     }
@@ -415,6 +474,7 @@ fn straight_line(body: &[Step], export: &Export, lift: Lift, thread_base: usize)
 /// low 16 bits and its waitable set in the high bits.
 fn callback(i: usize, export: &Export, thread_base: usize) -> String {
     let wait_code = format!("(i32.or (i32.const {WAIT}) (i32.shl (local.get $ws) (i32.const 4)))");
+    let exit = format!("(return (i32.const {EXIT}))");
     let mut m = String::new();
     writeln!(
         m,
@@ -425,7 +485,7 @@ fn callback(i: usize, export: &Export, thread_base: usize) -> String {
     .unwrap();
     writeln!(
         m,
-        "  (func $run{i} (result i32) (local $i i32) (local $s i32) (local $ws i32)
+        "  (func $run{i} (result i32) (local $i i32) (local $s i32) (local $ws i32) (local $h i32)
     (loop $next
       (local.set $i (i32.and (call $ctx_get) (i32.const 0xffff)))
       (local.set $ws (i32.shr_u (call $ctx_get) (i32.const 16)))"
@@ -439,7 +499,7 @@ fn callback(i: usize, export: &Export, thread_base: usize) -> String {
             k + 1
         )
         .unwrap();
-        if let Some(code) = simple_step(step, export, thread_base) {
+        if let Some(code) = simple_step(step, export, thread_base, &exit) {
             m.push_str(&code);
             m.push_str("    (br $next)\n");
         } else {

@@ -683,6 +683,9 @@ fn steps_text(steps: &[Step]) -> String {
                 }
             ),
             Step::CallCancel { target } => format!("(call-cancel {target})"),
+            Step::CallCancelAsync { target } => format!("(call-cancel-async {target})"),
+            Step::YieldCancellable => "yield-cancellable".into(),
+            Step::PollCancellable => "poll-cancellable".into(),
             Step::BackpressureInc => "backpressure-inc".into(),
             Step::BackpressureDec => "backpressure-dec".into(),
             Step::Spawn(n) => format!("(spawn {n})"),
@@ -859,7 +862,8 @@ impl<'a> Model<'a> {
             return true;
         };
         match step {
-            Step::Yield | Step::Note(_) => {}
+            // Not generated yet: never cancelled here.
+            Step::Yield | Step::YieldCancellable | Step::PollCancellable | Step::Note(_) => {}
             Step::BackpressureInc => {
                 *self
                     .backpressure
@@ -892,7 +896,7 @@ impl<'a> Model<'a> {
             // The callee waits to be cancelled, acknowledges and exits, or,
             // held back by backpressure, is cancelled before it starts: it
             // comes and goes within the step either way.
-            Step::CallCancel { .. } => {}
+            Step::CallCancel { .. } | Step::CallCancelAsync { .. } => {}
             Step::Spawn(n) => {
                 let body = self.threads[i].threads[n].clone();
                 self.threads.push(MThread {

@@ -14,6 +14,18 @@
 //! Each actor becomes one component instance. An actor may call the exports
 //! of actors declared before it; `(call b.run sync)` and `(call b.run async)`
 //! choose how the import is lowered.
+//!
+//! Steps, as written in a `(body ...)` or `(thread ...)` (see [`Step`]):
+//! `return`, `yield`, `yield-cancellable`, `poll-cancellable`,
+//! `wait-cancel`, `backpressure-inc`, `backpressure-dec`, `trap`, `exit`,
+//! `(block N)`, `(note N)`, `(spawn N)`, `(call ACTOR.EXPORT sync|async)`,
+//! `(call-cancel ACTOR.EXPORT)` and `(call-cancel-async ACTOR.EXPORT)`.
+//! Sync-lifted bodies only note, make sync calls, trap and exit.
+//!
+//! Notes the steps make themselves: `call-cancel` and `call-cancel-async`
+//! note `100 + status` (99 first when the async cancel is BLOCKED);
+//! `yield-cancellable` notes 301 and `poll-cancellable` 302 when they see
+//! the cancellation.
 
 use crate::sexpr::Sexpr;
 use anyhow::{Context, Result, bail, ensure};
@@ -58,6 +70,15 @@ pub enum Step {
     CallCancel {
         target: String,
     },
+    /// Like `call-cancel`, but cancel with the async `subtask.cancel`. If
+    /// the status is BLOCKED (noted as 99), join the subtask to a waitable
+    /// set and wait (not cancellable) for its terminal SUBTASK event, then
+    /// note `100 + status`; otherwise note `100 + status` at once. A call
+    /// that already returned notes 102 and is not cancelled. Then
+    /// `subtask.drop`.
+    CallCancelAsync {
+        target: String,
+    },
     /// `backpressure.inc` / `backpressure.dec` on the actor's instance.
     BackpressureInc,
     BackpressureDec,
@@ -67,6 +88,13 @@ pub enum Step {
     /// Wait, with nothing to wait for, until the caller cancels the task;
     /// then acknowledge with `task.cancel` and exit.
     WaitCancel,
+    /// One cancellable `thread.yield`. If the task was cancelled, note 301,
+    /// acknowledge with `task.cancel` and exit; otherwise go on.
+    YieldCancellable,
+    /// One cancellable `waitable-set.poll` on the task's (empty) waitable
+    /// set. If it reports the cancellation, note 302, acknowledge with
+    /// `task.cancel` and exit; otherwise go on.
+    PollCancellable,
     /// Call the host import `note(v)`, which records `v`.
     Note(u32),
     /// Execute `unreachable`.
@@ -129,7 +157,10 @@ impl Spec {
             // in which the instances are created.
             for export in &actor.exports {
                 for step in export.body.iter().chain(export.threads.iter().flatten()) {
-                    if let Step::Call { target, .. } | Step::CallCancel { target } = step {
+                    if let Step::Call { target, .. }
+                    | Step::CallCancel { target }
+                    | Step::CallCancelAsync { target } = step
+                    {
                         ensure!(
                             spec.export(target).is_some(),
                             "`{}` calls `{target}`, which is not an export of an earlier actor",
@@ -238,6 +269,9 @@ fn check_export(export: &Export) -> Result<()> {
                         | Step::Block(_)
                         | Step::WaitCancel
                         | Step::CallCancel { .. }
+                        | Step::CallCancelAsync { .. }
+                        | Step::YieldCancellable
+                        | Step::PollCancellable
                         | Step::Spawn(_)
                         | Step::Call {
                             lower: Lower::Async,
@@ -269,6 +303,8 @@ fn parse_step(s: &Sexpr) -> Result<Step> {
             "backpressure-inc" => Step::BackpressureInc,
             "backpressure-dec" => Step::BackpressureDec,
             "wait-cancel" => Step::WaitCancel,
+            "yield-cancellable" => Step::YieldCancellable,
+            "poll-cancellable" => Step::PollCancellable,
             "trap" => Step::Trap,
             "exit" => Step::Exit,
             _ => bail!("unknown step `{atom}`"),
@@ -296,6 +332,7 @@ fn parse_step(s: &Sexpr) -> Result<Step> {
             },
         },
         (Some("call-cancel"), 2) => Step::CallCancel { target: target(1)? },
+        (Some("call-cancel-async"), 2) => Step::CallCancelAsync { target: target(1)? },
         _ => bail!("unknown step `{s}`"),
     })
 }
