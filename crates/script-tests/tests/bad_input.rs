@@ -592,3 +592,53 @@ fn every_script_rejects_unknown_argument() {
         "an unknown argument created the work directory"
     );
 }
+
+// 9. broken links in the documentation
+
+/// A README and one docs page whose links all resolve.
+fn docs_tree(p: &Project) -> PathBuf {
+    let dir = p.tmp_path("docs-tree");
+    fs::create_dir_all(dir.join("docs")).unwrap();
+    fs::write(
+        dir.join("README.md"),
+        "# Read me\n\nSee [the series](docs/series.md#patch-1-one-constructor), \
+         [upstream](https://example.org/x) and [this page](#read-me).\n\n\
+         ```sh\n[not a link](missing.md)\n```\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("docs/series.md"),
+        "# The series\n\n## Patch 1: one constructor\n\nBack to [the README](../README.md).\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn check_links_passes_when_every_link_resolves() {
+    let p = Project::new("links-ok");
+    let dir = docs_tree(&p);
+    p.run("check-links.sh", &["--root", &checkout_arg(&dir)])
+        .expect_success()
+        .stderr_has("3 relative links in 2 files resolve");
+}
+
+#[test]
+fn check_links_fails_naming_file_and_link_of_each_broken_one() {
+    let p = Project::new("links-broken");
+    let dir = docs_tree(&p);
+    let page = dir.join("docs/series.md");
+    let mut text = fs::read_to_string(&page).unwrap();
+    text.push_str("\nSee [gone](gone.md) and [no such heading](../README.md#nowhere).\n");
+    fs::write(&page, text).unwrap();
+    let before = walk(&dir);
+
+    p.run("check-links.sh", &["--root", &checkout_arg(&dir)])
+        .expect_failure()
+        .stderr_has("docs/series.md:7: broken link 'gone.md': no such file")
+        .stderr_has("docs/series.md:7: broken link '../README.md#nowhere'")
+        .stderr_has("no heading with anchor '#nowhere' in README.md")
+        .stderr_has("2 broken link(s)");
+
+    assert_same_files(&before, &walk(&dir), "check-links.sh on broken links");
+}
