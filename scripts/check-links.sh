@@ -8,8 +8,8 @@ usage() {
   cat <<USAGE
 Usage: scripts/check-links.sh [--root DIR] [FILE...]
 
-Checks every relative link and image in README.md and docs/*.md (or in the
-FILEs given, relative to the root): the file or directory it names must
+Checks every relative link and image in README.md and the Markdown files
+under docs/ (or in the FILEs given, relative to the root): the file or directory it names must
 exist inside the root, and a '#fragment' into a Markdown file must name one
 of its headings, as GitHub makes anchors of them (lowercase, spaces to '-',
 punctuation other than '-' and '_' dropped, '-1', '-2'... for repeats) or an
@@ -50,9 +50,9 @@ done
 root=$(cd "$root" && pwd -P)
 if [[ ${#files[@]} -eq 0 ]]; then
   [[ -f "$root/README.md" ]] && files+=(README.md)
-  for f in "$root"/docs/*.md; do
-    [[ -f "$f" ]] && files+=("${f#"$root"/}")
-  done
+  if [[ -d "$root/docs" ]]; then
+    mapfile -t -O "${#files[@]}" files < <(cd "$root" && find docs -name '*.md' -type f | LC_ALL=C sort)
+  fi
 fi
 [[ ${#files[@]} -gt 0 ]] || die "no Markdown files to check in $root"
 

@@ -11,7 +11,7 @@ Usage: scripts/lint.sh
 
 Runs shellcheck on every script of the project (installing it from Debian's
 packages when it is missing), scripts/check-links.sh on README.md and
-docs/*.md (every relative link must name an existing file or heading),
+docs/ (every relative link must name an existing file or heading),
 rustfmt --check on the project's own Rust files, and rustfmt --check on every
 Rust file the series touches in the patched tree.
 USAGE
