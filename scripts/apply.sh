@@ -14,7 +14,10 @@ work/wasmtime, one commit per patch. That is the tree the workspace's
 [patch.crates-io] section points at.
 
 With --wasmtime-dir: applies the same series to your own git checkout of
-bytecodealliance/wasmtime at tag v$(base_version), as commits on a new branch.
+bytecodealliance/wasmtime, as commits on a new branch. The checkout may be
+at tag v$(base_version) or at any other $(base_accept)x release in which every file
+the series touches is byte-identical to $(base_version)'s; apply.sh says which
+release it found.
 
 Before touching anything the base is checked: the version, the sha256 of every
 file the series touches (patches/BASE), and a clean tree. Any mismatch, or a
@@ -75,10 +78,15 @@ check_tree() {
     exit 0
   fi
   found=$(tree_version "$tree") || die "$tree: cannot find a Wasmtime version (is it a Wasmtime checkout?)"
-  [[ "$found" == "$version" ]] ||
-    die "$tree is Wasmtime $found; the series is for Wasmtime $version"
+  accepts_version "$found" ||
+    die "$tree is Wasmtime $found; the series is for Wasmtime $version (and $(base_accept)x releases whose files match)"
   if ! check_base_files "$tree"; then
-    die "$tree does not match the pristine Wasmtime $version files listed in patches/BASE"
+    die "$tree (Wasmtime $found) does not match the pristine Wasmtime $version files listed in patches/BASE"
+  fi
+  if [[ "$found" == "$version" ]]; then
+    note "apply: found Wasmtime $found, the release the series is written against"
+  else
+    note "apply: found Wasmtime $found; the files the series touches match the pinned $version sources"
   fi
 }
 

@@ -12,9 +12,10 @@ Builds crates/bench twice in release mode, against the patched tree
 (work/wasmtime) and against the pristine base (work/base, through a cargo
 --config override of [patch.crates-io]), runs every case on the two builds
 side by side, alternating short batches between a patched and a pristine
-process, and writes BENCHMARKS.md and benchmarks.png (cost per task against
-live tasks) at the top of the project. Instruction counts come from
-valgrind's callgrind (installed from Debian's packages when missing).
+process, and writes the report docs/benchmarks/BENCHMARKS.md and the plot
+docs/benchmarks/benchmarks.png (cost per task against live tasks).
+Instruction counts come from valgrind's callgrind (installed from Debian's
+packages when missing).
 
 Cases: host and guest calls, 1 to 10 000 live tasks, the poll (bench-poll,
 patched build only), peak RSS, and HTTP requests through wasmtime-wasi-http's
@@ -125,5 +126,5 @@ cargo build --quiet --release -p bench --no-default-features "${pristine_config[
 
 "$ROOT/target/release/bench" compare --pristine "$ROOT/target/pristine/release/bench" \
   --layouts "$ROOT/target/layouts" --reps "$reps" --pairs "$pairs" --scale "$scale" \
-  "${callgrind[@]}" --out "$ROOT/BENCHMARKS.md" --plot "$ROOT/benchmarks.png"
-cat "$ROOT/BENCHMARKS.md"
+  "${callgrind[@]}" --out "$ROOT/docs/benchmarks/BENCHMARKS.md" --plot "$ROOT/docs/benchmarks/benchmarks.png"
+cat "$ROOT/docs/benchmarks/BENCHMARKS.md"

@@ -42,6 +42,22 @@ base_version() {
   awk '$1 == "version" { print $2; exit }' "$BASE_FILE"
 }
 
+# `base_accept`: the version prefix of the releases the series accepts in a
+# checkout whose touched files match (the `version` itself when BASE names
+# none).
+base_accept() {
+  awk '$1 == "accept" { print $2; found = 1; exit }
+    $1 == "version" && v == "" { v = $2 }
+    END { if (!found) print v }' "$BASE_FILE"
+}
+
+# `accepts_version VERSION`: VERSION is a release the series accepts.
+accepts_version() {
+  local prefix
+  prefix=$(base_accept)
+  [[ -n "$prefix" && "$1" == "$prefix"* ]]
+}
+
 # `base_crates`: "name path" lines, one per crate laid out in the base.
 base_crates() {
   awk '$1 == "crate" { print $2, $3 }' "$BASE_FILE"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lint the project's shell scripts (and the patched sources' formatting).
+# Lint the project's shell scripts, its Markdown links and the formatting of
+# its own and the patched Rust sources.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -9,9 +10,10 @@ usage() {
 Usage: scripts/lint.sh
 
 Runs shellcheck on every script of the project (installing it from Debian's
-packages when it is missing), rustfmt --check on the project's own Rust
-files, and rustfmt --check on every Rust file the series touches in the
-patched tree.
+packages when it is missing), scripts/check-links.sh on README.md and
+docs/ (every relative link must name an existing file or heading),
+rustfmt --check on the project's own Rust files, and rustfmt --check on every
+Rust file the series touches in the patched tree.
 USAGE
 }
 
@@ -24,6 +26,8 @@ fi
 cd "$ROOT"
 shellcheck -x scripts/*.sh .ci/run
 note "lint: shellcheck clean"
+
+"$ROOT/scripts/check-links.sh"
 
 mapfile -t own < <(g -C "$ROOT" ls-files '*.rs')
 rustfmt --edition 2024 --check "${own[@]}"

@@ -7,7 +7,7 @@
 //! WASIp3 guest over loopback until standard input ends. `bench compare
 //! --pristine BIN` (patched build only) alternates batches of this binary
 //! and the pristine one, case by case, drives the two HTTP servers
-//! alternately, and writes a table, `BENCHMARKS.md` and a plot; with
+//! alternately, and writes a table, `docs/benchmarks/BENCHMARKS.md` and a plot; with
 //! `--callgrind` it also counts instructions per call under valgrind.
 //! `bench smoke` runs the comparison with tiny counts against this binary
 //! itself (used by `scripts/test.sh`).
@@ -21,7 +21,10 @@ usage: bench run|batches --case CASE [--iters N]
        bench http-serve
        bench smoke
        bench compare --pristine BIN [--layouts DIR] [--reps N] [--pairs N]
-                     [--scale X] [--callgrind] [--out FILE] [--plot FILE]";
+                     [--scale X] [--callgrind] [--out FILE] [--plot FILE]
+
+--out and --plot default to docs/benchmarks/BENCHMARKS.md and
+docs/benchmarks/benchmarks.png (relative to the current directory).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -77,8 +80,12 @@ fn main() -> Result<()> {
                 pairs: arg("--pairs").unwrap_or("6").parse()?,
                 scale: arg("--scale").unwrap_or("1").parse()?,
                 callgrind: args.iter().any(|a| a == "--callgrind"),
-                out: arg("--out").unwrap_or("BENCHMARKS.md").into(),
-                plot: arg("--plot").unwrap_or("benchmarks.png").into(),
+                out: arg("--out")
+                    .unwrap_or("docs/benchmarks/BENCHMARKS.md")
+                    .into(),
+                plot: arg("--plot")
+                    .unwrap_or("docs/benchmarks/benchmarks.png")
+                    .into(),
             })?
         }
         Some("-h" | "--help") => {

@@ -393,6 +393,16 @@ impl Project {
             .0
     }
 
+    /// The version prefix of the releases the copied `patches/BASE` accepts
+    /// (its `accept` line).
+    pub fn accepted_prefix(&self) -> String {
+        base_entries(&self.patches(), "accept")
+            .into_iter()
+            .next()
+            .expect("patches/BASE has no accept line")
+            .0
+    }
+
     /// The pinned sha256 of `path` in the copied `patches/BASE`.
     pub fn pinned_sha256(&self, path: &str) -> String {
         base_entries(&self.patches(), "file")

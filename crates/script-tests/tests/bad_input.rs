@@ -3,7 +3,7 @@
 //! tree they were pointed at is exactly as it was.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use script_tests::{
     DEFAULT_BRANCH, Project, Snapshot, amend_message, assert_same_files, commit_all, git,
@@ -13,26 +13,30 @@ use script_tests::{
 /// A file the series touches, listed in patches/BASE.
 const TOUCHED: &str = "crates/wasmtime/src/runtime/component/concurrent.rs";
 const WASMTIME_MANIFEST: &str = "crates/wasmtime/Cargo.toml";
+/// The root manifest (the wasmtime-cli package).
+const ROOT_MANIFEST: &str = "Cargo.toml";
 
 fn checkout_arg(dir: &Path) -> String {
     dir.to_str().expect("temporary paths are UTF-8").to_string()
 }
 
-/// Rewrites `version = "<from>"` in the `[package]` section of a manifest.
-fn set_package_version(manifest: &Path, from: &str, to: &str) {
+/// Replaces the line `version = "<from>"` in the `[package]` section of a
+/// manifest with `line`.
+fn set_package_version_line(manifest: &Path, from: &str, line: &str) {
     let text = fs::read_to_string(manifest).unwrap();
     let mut section = String::new();
     let mut done = false;
     let mut out = String::new();
-    for line in text.split_inclusive('\n') {
-        if line.starts_with('[') {
-            section = line.trim().to_string();
+    for l in text.split_inclusive('\n') {
+        if l.starts_with('[') {
+            section = l.trim().to_string();
         }
-        if !done && section == "[package]" && line.trim_end() == format!("version = \"{from}\"") {
-            out.push_str(&format!("version = \"{to}\"\n"));
+        if !done && section == "[package]" && l.trim_end() == format!("version = \"{from}\"") {
+            out.push_str(line);
+            out.push('\n');
             done = true;
         } else {
-            out.push_str(line);
+            out.push_str(l);
         }
     }
     assert!(
@@ -43,16 +47,44 @@ fn set_package_version(manifest: &Path, from: &str, to: &str) {
     fs::write(manifest, out).unwrap();
 }
 
-/// A version that is not the pinned one (44.0.3 -> 44.0.2).
-fn other_version(version: &str) -> String {
-    let mut parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap()).collect();
-    let last = parts.last_mut().unwrap();
-    *last = if *last > 0 { *last - 1 } else { 1 };
-    parts
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
+/// How a checkout states its version.
+#[derive(Clone, Copy)]
+enum Manifests {
+    /// As the registry crates do: `version = "X"` in each `[package]`.
+    Registry,
+    /// As the upstream repository does: the crates say
+    /// `version.workspace = true` and the root manifest's
+    /// `[workspace.package]` holds the version.
+    Workspace,
+}
+
+/// A checkout with the pinned base's files that says it is Wasmtime
+/// `version` (in the wasmtime crate's manifest and in the root one), committed.
+fn checkout_of_release(p: &Project, name: &str, version: &str, shape: Manifests) -> PathBuf {
+    let co = p.checkout(name);
+    let pinned = p.base_version();
+    for manifest in [WASMTIME_MANIFEST, ROOT_MANIFEST] {
+        let line = match shape {
+            Manifests::Registry => format!("version = \"{version}\""),
+            Manifests::Workspace => "version.workspace = true".to_string(),
+        };
+        set_package_version_line(&co.join(manifest), &pinned, &line);
+    }
+    if let Manifests::Workspace = shape {
+        let root = co.join(ROOT_MANIFEST);
+        let mut text = fs::read_to_string(&root).unwrap();
+        text.push_str(&format!("\n[workspace.package]\nversion = \"{version}\"\n"));
+        fs::write(&root, text).unwrap();
+    }
+    commit_all(&co, &format!("pretend to be Wasmtime {version}"));
+    co
+}
+
+/// The first release of the major version `delta` away from the pinned one
+/// (44.0.3, -1 -> 43.0.0).
+fn other_major(pinned: &str, delta: i64) -> String {
+    let major: i64 = pinned.split('.').next().unwrap().parse().unwrap();
+    format!("{}.0.0", major + delta)
 }
 
 /// Changes one byte of a file (the first ASCII lowercase letter, to another).
@@ -109,14 +141,12 @@ fn leftovers(work: &Path, prefix: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------
 // 1. wrong version
 
-#[test]
-fn apply_refuses_checkout_of_another_version_and_leaves_it_unchanged() {
-    let p = Project::new("wrong-version");
-    let co = p.checkout("checkout");
+/// A checkout that claims another major release is refused, untouched.
+fn assert_release_refused(label: &str, delta: i64) {
+    let p = Project::new(label);
     let pinned = p.base_version();
-    let wrong = other_version(&pinned);
-    set_package_version(&co.join(WASMTIME_MANIFEST), &pinned, &wrong);
-    commit_all(&co, &format!("pretend to be Wasmtime {wrong}"));
+    let wrong = other_major(&pinned, delta);
+    let co = checkout_of_release(&p, "checkout", &wrong, Manifests::Registry);
     let before = Snapshot::of(&co);
 
     p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
@@ -126,13 +156,93 @@ fn apply_refuses_checkout_of_another_version_and_leaves_it_unchanged() {
 
     before.assert_same(
         &Snapshot::of(&co),
-        "apply.sh on a checkout of another version",
+        &format!("apply.sh on a checkout of Wasmtime {wrong}"),
     );
     assert!(!has_branch(&co, DEFAULT_BRANCH));
     assert!(
         !p.work.exists(),
         "apply.sh --wasmtime-dir created the work directory"
     );
+}
+
+#[test]
+fn apply_refuses_checkout_of_the_previous_major_release_and_leaves_it_unchanged() {
+    assert_release_refused("release-43", -1);
+}
+
+#[test]
+fn apply_refuses_checkout_of_the_next_major_release_and_leaves_it_unchanged() {
+    assert_release_refused("release-45", 1);
+}
+
+// 1b. another release of the accepted line, with the pinned files
+
+/// The series is on `DEFAULT_BRANCH` of `co`, one commit per patch on top of
+/// `base_head`, and the tree is clean.
+#[track_caller]
+fn assert_series_on_branch(p: &Project, co: &Path, base_head: &str) {
+    let n = p.series().len();
+    assert!(n > 0, "patches/series is empty");
+    assert_eq!(
+        git(co, &["symbolic-ref", "--short", "HEAD"]),
+        DEFAULT_BRANCH
+    );
+    assert_eq!(
+        git(co, &["rev-list", "--count", &format!("{base_head}..HEAD")]),
+        n.to_string()
+    );
+    assert_eq!(git(co, &["status", "--porcelain"]), "");
+}
+
+/// A checkout of release `<accept prefix><patch>` whose touched files are the
+/// pinned ones takes the series, and apply.sh names the release it found.
+fn assert_release_accepted(label: &str, patch: u32, shape: Manifests) {
+    let p = Project::new(label);
+    let pinned = p.base_version();
+    let release = format!("{}{patch}", p.accepted_prefix());
+    assert_ne!(release, pinned, "pick a release other than the pinned one");
+    let co = checkout_of_release(&p, "checkout", &release, shape);
+    let base_head = git(&co, &["rev-parse", "HEAD"]);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_success()
+        .stderr_has(&format!("found Wasmtime {release};"))
+        .stderr_has(&format!("match the pinned {pinned} sources"))
+        .stderr_has(&format!("on branch '{DEFAULT_BRANCH}'"));
+    assert_series_on_branch(&p, &co, &base_head);
+}
+
+#[test]
+fn apply_accepts_a_44_0_0_shaped_checkout_with_the_pinned_files() {
+    assert_release_accepted("release-44-0-0", 0, Manifests::Registry);
+}
+
+#[test]
+fn apply_accepts_a_44_0_1_shaped_checkout_with_workspace_version() {
+    assert_release_accepted("release-44-0-1", 1, Manifests::Workspace);
+}
+
+#[test]
+fn apply_refuses_an_accepted_release_whose_touched_file_differs() {
+    let p = Project::new("release-44-0-1-edited");
+    let pinned = p.base_version();
+    let release = format!("{}1", p.accepted_prefix());
+    let co = checkout_of_release(&p, "checkout", &release, Manifests::Registry);
+    flip_one_byte(&co.join(TOUCHED));
+    commit_all(&co, "a release whose file differs from the pinned one");
+    let before = Snapshot::of(&co);
+
+    p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
+        .expect_failure()
+        .stderr_has(&format!("{TOUCHED}: modified"))
+        .stderr_has(&format!("(Wasmtime {release}) does not match"))
+        .stderr_has(&format!("the pristine Wasmtime {pinned} files"));
+
+    before.assert_same(
+        &Snapshot::of(&co),
+        "apply.sh on an accepted release with a differing file",
+    );
+    assert!(!has_branch(&co, DEFAULT_BRANCH));
 }
 
 // 2. edited file
@@ -200,21 +310,12 @@ fn apply_twice_to_checkout_second_run_is_a_noop() {
     let p = Project::new("double-checkout");
     let co = p.checkout("checkout");
     let base_head = git(&co, &["rev-parse", "HEAD"]);
-    let n = p.series().len();
-    assert!(n > 0, "patches/series is empty");
 
     p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
         .expect_success()
+        .stderr_has(&format!("found Wasmtime {}", p.base_version()))
         .stderr_has(&format!("on branch '{DEFAULT_BRANCH}'"));
-    assert_eq!(
-        git(&co, &["symbolic-ref", "--short", "HEAD"]),
-        DEFAULT_BRANCH
-    );
-    assert_eq!(
-        git(&co, &["rev-list", "--count", &format!("{base_head}..HEAD")]),
-        n.to_string()
-    );
-    assert_eq!(git(&co, &["status", "--porcelain"]), "");
+    assert_series_on_branch(&p, &co, &base_head);
 
     let before = Snapshot::of(&co);
     p.run("apply.sh", &["--wasmtime-dir", &checkout_arg(&co)])
@@ -490,4 +591,54 @@ fn every_script_rejects_unknown_argument() {
         !p.work.exists(),
         "an unknown argument created the work directory"
     );
+}
+
+// 9. broken links in the documentation
+
+/// A README and one docs page whose links all resolve.
+fn docs_tree(p: &Project) -> PathBuf {
+    let dir = p.tmp_path("docs-tree");
+    fs::create_dir_all(dir.join("docs")).unwrap();
+    fs::write(
+        dir.join("README.md"),
+        "# Read me\n\nSee [the series](docs/series.md#patch-1-one-constructor), \
+         [upstream](https://example.org/x) and [this page](#read-me).\n\n\
+         ```sh\n[not a link](missing.md)\n```\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("docs/series.md"),
+        "# The series\n\n## Patch 1: one constructor\n\nBack to [the README](../README.md).\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn check_links_passes_when_every_link_resolves() {
+    let p = Project::new("links-ok");
+    let dir = docs_tree(&p);
+    p.run("check-links.sh", &["--root", &checkout_arg(&dir)])
+        .expect_success()
+        .stderr_has("3 relative links in 2 files resolve");
+}
+
+#[test]
+fn check_links_fails_naming_file_and_link_of_each_broken_one() {
+    let p = Project::new("links-broken");
+    let dir = docs_tree(&p);
+    let page = dir.join("docs/series.md");
+    let mut text = fs::read_to_string(&page).unwrap();
+    text.push_str("\nSee [gone](gone.md) and [no such heading](../README.md#nowhere).\n");
+    fs::write(&page, text).unwrap();
+    let before = walk(&dir);
+
+    p.run("check-links.sh", &["--root", &checkout_arg(&dir)])
+        .expect_failure()
+        .stderr_has("docs/series.md:7: broken link 'gone.md': no such file")
+        .stderr_has("docs/series.md:7: broken link '../README.md#nowhere'")
+        .stderr_has("no heading with anchor '#nowhere' in README.md")
+        .stderr_has("2 broken link(s)");
+
+    assert_same_files(&before, &walk(&dir), "check-links.sh on broken links");
 }
