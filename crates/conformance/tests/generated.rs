@@ -5,8 +5,7 @@
 //! is set. A panic inside Wasmtime (a debug assertion, say) counts as a
 //! failure of the seed that caused it.
 
-use conformance::generate::{Plan, shrink};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use conformance::generate::{Plan, check, shrink};
 
 fn seeds() -> std::ops::Range<u64> {
     let var = |name: &str, default: u64| {
@@ -17,23 +16,6 @@ fn seeds() -> std::ops::Range<u64> {
     };
     let start = var("CONFORMANCE_SEED_START", 0);
     start..start + var("CONFORMANCE_SEEDS", 200)
-}
-
-/// Run a plan; `Err` with what went wrong, a panic included.
-fn check(plan: &Plan) -> Result<(), String> {
-    let text = plan.scenario();
-    match catch_unwind(AssertUnwindSafe(|| conformance::run_str(&text))) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("{e:?}")),
-        Err(panic) => Err(format!(
-            "panicked: {}",
-            panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)")
-        )),
-    }
 }
 
 #[test_log::test]
