@@ -14,7 +14,7 @@ TARGET="$ROOT/target/cli"
 
 usage() {
   cat <<USAGE
-Usage: scripts/build-cli.sh [--pristine]
+Usage: scripts/build-cli.sh [--pristine | --tree DIR]
 
 Builds the 'wasmtime' binary of the wasmtime-cli package that sits at the
 root of work/wasmtime (the patched tree), against the Wasmtime crates of that
@@ -32,6 +32,8 @@ Runs scripts/apply.sh first if the tree is missing.
 
 Options:
   --pristine  build the same from work/base, without the series
+  --tree DIR  build the same from DIR, a copy of the patched tree with
+              changes of its own (scripts/mutants.sh); its side is "mutant"
   -h, --help  show this help
 USAGE
 }
@@ -43,6 +45,13 @@ while [[ $# -gt 0 ]]; do
     --pristine)
       side="pristine"
       tree="$BASE_TREE"
+      ;;
+    --tree)
+      [[ $# -ge 2 ]] || die "--tree needs a directory"
+      [[ -d "$2" ]] || die "--tree: no directory $2"
+      side="mutant"
+      tree="$(cd "$2" && pwd)"
+      shift
       ;;
     -h | --help)
       usage

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prove the conformance suite bites: every mutant of the series must fail it.
+# Prove the test suites bite: every mutant of the series must fail them.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -9,18 +9,30 @@ usage() {
 Usage: scripts/mutants.sh [MUTANT...]
 
 Each file in mutants/ is a small patch on top of the series that breaks one
-thing (a count-down dropped on one exit path, a count-down at return instead
-of exit, a double count-down, a waker never woken, ...). For each one this
-script builds the patched Wasmtime with the mutant applied (in work/mutant,
-through a cargo --config override of [patch.crates-io], so the real patched
-tree is never touched) and runs the conformance scenarios. A mutant is
-caught when at least one scenario fails, including by a panic or a debug
-assertion inside Wasmtime, which the test harness reports as a failure.
+thing (a count-down dropped on one exit path, a waker never woken, the
+post-return budget ignored, the shutdown guard missing, ...). For each one
+this script applies it to a copy of the patched tree (work/mutant, reset
+between mutants; the real patched tree is never touched), builds against
+that copy through cargo --config overrides of [patch.crates-io], and runs the
+suites the mutant names. A mutant is caught by a suite when at least one of
+its tests fails, a panic or a debug assertion inside Wasmtime included.
 
-Exits non-zero unless every mutant is caught. With MUTANT names (file names
+The suites, named in a "Suites:" line before the diff (default: scenarios
+generated):
+
+  scenarios   the conformance scenarios (cargo test -p conformance --test scenarios)
+  generated   the generated seeds (cargo test -p conformance --test generated)
+  http-host   the ProxyHandler tests (cargo test -p http-host)
+  http-e2e    the wasmtime serve tests, against the mutant's CLI
+              (scripts/build-cli.sh --tree work/mutant)
+
+A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
+unless every suite named catches its mutant. With MUTANT names (file names
 with or without .patch), runs only those.
 
-Each mutant rebuilds the wasmtime crate: about 2-3 minutes each on 2 cores.
+A component mutant rebuilds the wasmtime crate (about a minute on 2 cores);
+an http-e2e one rebuilds the CLI against the copy (several minutes the first
+time, then only the wasmtime-cli package).
 USAGE
 }
 
@@ -46,39 +58,83 @@ fi
 [[ -f "${mutants[0]}" ]] || die "no mutants in mutants/"
 [[ -d "$PATCHED_TREE" ]] || die "no patched tree at $PATCHED_TREE (run scripts/apply.sh first)"
 
+# Every mutant names known suites, before anything is built.
+suites_of() {
+  local line
+  line=$(sed -n '/^diff --git /q; s/^Suites:[[:space:]]*//p' "$1")
+  printf '%s\n' "${line:-scenarios generated}"
+}
+for m in "${mutants[@]}"; do
+  for suite in $(suites_of "$m"); do
+    case "$suite" in
+      scenarios | generated | http-host | http-e2e) ;;
+      *) die "mutant $(basename "$m"): unknown suite '$suite' (see --help)" ;;
+    esac
+  done
+done
+
+# One copy of the patched tree for all mutants, reset before each: only the
+# files a mutant touches change, so cargo rebuilds only what they belong to.
 tree="$WORK/mutant"
+rm -rf "$tree"
+g clone --quiet "$PATCHED_TREE" "$tree"
+overrides=(
+  --config "patch.crates-io.wasmtime.path=\"$tree/crates/wasmtime\""
+  --config "patch.crates-io.wasmtime-wasi-http.path=\"$tree/crates/wasi-http\""
+)
+
+# `run_suite SUITE LOG`: runs SUITE against the mutant tree; fails when a test
+# fails.
+run_suite() {
+  local cli
+  case "$1" in
+    scenarios | generated)
+      # Shrinking a failing generated plan is for humans; here the first
+      # failing seed is enough.
+      (cd "$ROOT" && CONFORMANCE_NO_SHRINK=1 cargo test --quiet -p conformance --test "$1" \
+        "${overrides[@]}") >"$2" 2>&1
+      ;;
+    http-host)
+      (cd "$ROOT" && cargo test --quiet -p http-host "${overrides[@]}") >"$2" 2>&1
+      ;;
+    http-e2e)
+      if ! cli=$("$ROOT/scripts/build-cli.sh" --tree "$tree" 2>"$2"); then
+        echo "test result: the CLI did not build" >>"$2"
+        return 2
+      fi
+      (cd "$ROOT" && WASMTIME_CLI="$cli" cargo test --quiet -p http-e2e "${overrides[@]}") >"$2" 2>&1
+      ;;
+  esac
+}
+
 caught=0
 missed=()
 for m in "${mutants[@]}"; do
   name=$(basename "$m" .patch)
-  rm -rf "$tree"
-  g clone --quiet "$PATCHED_TREE" "$tree"
+  g -C "$tree" checkout --quiet -- .
+  g -C "$tree" clean --quiet -fd
   g -C "$tree" apply "$m" || die "mutant $name does not apply to the series"
   note "==> mutant $name"
   this=1
-  for suite in scenarios generated; do
+  for suite in $(suites_of "$m"); do
     log=$(mktemp)
-    # Shrinking a failing generated plan is for humans; here the first
-    # failing seed is enough.
-    if (cd "$ROOT" && CONFORMANCE_NO_SHRINK=1 cargo test --quiet -p conformance --test "$suite" \
-      --config "patch.crates-io.wasmtime.path=\"$tree/crates/wasmtime\"" >"$log" 2>&1); then
+    if run_suite "$suite" "$log"; then
       note "    $suite: NOT caught, every test passed"
       this=0
+    elif ! grep -q '^test result: FAILED' "$log"; then
+      sed 's/^/    /' "$log" | tail -n 20 >&2
+      rm -f "$log"
+      die "mutant $name: the $suite suite did not run (build failure?)"
+    elif [[ "$suite" == generated ]]; then
+      note "    generated: caught by $(grep -o 'seed [0-9]* fails' "$log" | head -n 1 || echo "a panic")"
     else
-      if ! grep -q '^test result: FAILED' "$log"; then
-        sed 's/^/    /' "$log" | tail -n 20 >&2
-        rm -f "$log"
-        die "mutant $name: the $suite suite did not run (build failure?)"
-      fi
-      if [[ "$suite" == scenarios ]]; then
-        failed=$(sed -n 's/^---- \(.*\) stdout ----$/\1/p' "$log")
-        note "    scenarios: caught by $(wc -l <<<"$failed"): $(paste -sd' ' <<<"$failed")"
-      else
-        note "    generated: caught by $(grep -o 'seed [0-9]* fails' "$log" | head -n 1 || echo "a panic")"
-      fi
+      failed=$(sed -n 's/^---- \(.*\) stdout ----$/\1/p' "$log")
+      note "    $suite: caught by $(wc -l <<<"$failed"): $(paste -sd' ' <<<"$failed")"
     fi
     rm -f "$log"
   done
+  why=$(sed -n '/^diff --git /q; s/^Why:[[:space:]]*//p' "$m")
+  [[ -z "$why" ]] || note "    (only $(suites_of "$m"): $why)"
   if [[ "$this" -eq 1 ]]; then
     caught=$((caught + 1))
   else
