@@ -7,14 +7,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The CLI features `wasmtime serve` needs for a WASIp3 component: the command
 # itself, `run` (its options and WASI context), the component-model async ABI
-# (`-Wcomponent-model-async`, `-Sp3`), Cranelift to compile the guest, and the
-# pooling allocator, which `serve` uses by default where the host allows it.
-FEATURES="run,serve,component-model-async,cranelift,pooling-allocator"
+# (`-Wcomponent-model-async`, `-Sp3`), Cranelift to compile the guest, the
+# pooling allocator, which `serve` uses by default where the host allows it,
+# and logging (`WASMTIME_LOG`), through which `serve` reports every instance
+# it drops.
+FEATURES="run,serve,component-model-async,cranelift,pooling-allocator,logging"
 TARGET="$ROOT/target/cli"
 
 usage() {
   cat <<USAGE
-Usage: scripts/build-cli.sh [--pristine | --tree DIR]
+Usage: scripts/build-cli.sh [--pristine | --cli-src DIR]
 
 Builds the 'wasmtime' binary of the wasmtime-cli package that sits at the
 root of work/wasmtime (the patched tree), against the Wasmtime crates of that
@@ -32,25 +34,29 @@ Runs scripts/apply.sh first if the tree is missing.
 
 Options:
   --pristine  build the same from work/base, without the series
-  --tree DIR  build the same from DIR, a copy of the patched tree with
-              changes of its own (scripts/mutants.sh); its side is "mutant"
+  --cli-src DIR
+              build the CLI package's own sources (src/, build.rs) from DIR,
+              a copy of the patched tree with changes of its own there
+              (scripts/mutants.sh), against the patched tree's crates; its
+              side is "mutant", and only the wasmtime-cli package is rebuilt
   -h, --help  show this help
 USAGE
 }
 
 side="patched"
 tree="$PATCHED_TREE"
+cli_src=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --pristine)
       side="pristine"
       tree="$BASE_TREE"
       ;;
-    --tree)
-      [[ $# -ge 2 ]] || die "--tree needs a directory"
-      [[ -d "$2" ]] || die "--tree: no directory $2"
+    --cli-src)
+      [[ $# -ge 2 ]] || die "--cli-src needs a directory"
+      [[ -d "$2/src/commands" ]] || die "--cli-src: $2 has no src/commands"
       side="mutant"
-      tree="$(cd "$2" && pwd)"
+      cli_src="$(cd "$2" && pwd)"
       shift
       ;;
     -h | --help)
@@ -71,7 +77,7 @@ mkdir -p "$src" "$TARGET/$side"
 
 # Links to the sources, so that edits in the tree are seen as they are.
 for f in build.rs src; do
-  ln -sfn "$tree/$f" "$src/$f"
+  ln -sfn "${cli_src:-$tree}/$f" "$src/$f"
 done
 # The lock file as published, on the first build only: cargo then records the
 # path dependencies in this copy.

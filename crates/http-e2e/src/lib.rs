@@ -12,7 +12,7 @@
 //! pipes reach end of file). Every wait is bounded; a [`Server`] kills its
 //! process when dropped, also when a test panics.
 
-use std::io::{self, BufRead as _, BufReader, Read, Write as _};
+use std::io::{self, BufRead, BufReader, Read, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -137,7 +137,14 @@ impl Server {
     /// Starts `wasmtime serve ARGS... --addr 127.0.0.1:0 COMPONENT` and waits
     /// until it says where it listens.
     pub fn start(args: &[&str], component: &Path) -> Server {
-        let mut child = Command::new(cli())
+        Self::start_with(cli(), args, component)
+    }
+
+    /// Like [`Self::start`], with another `wasmtime` binary.
+    pub fn start_with(cli: &Path, args: &[&str], component: &Path) -> Server {
+        let mut child = Command::new(cli)
+            // The server's report of every instance it drops.
+            .env("WASMTIME_LOG", "wasmtime_cli=info")
             .arg("serve")
             .args(args)
             .args(["--addr", "127.0.0.1:0"])
@@ -146,7 +153,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", cli().display()));
+            .unwrap_or_else(|e| panic!("starting {}: {e}", cli.display()));
         let shared = Arc::new(Shared {
             output: Mutex::new(Output {
                 open: 2,
@@ -228,6 +235,15 @@ impl Server {
         (self.child.wait().unwrap(), output)
     }
 
+    /// Interrupts the server (ctrl-c), waits for it to exit, checks that it
+    /// exited on its own, successfully, and returns everything it printed.
+    pub fn shut_down(mut self) -> Output {
+        self.interrupt();
+        let (status, output) = self.wait_exit();
+        assert!(status.success(), "{status}; {output:#?}");
+        output
+    }
+
     /// A test that fails while waiting poisons the lock; its output is
     /// still worth showing.
     fn lock(&self) -> MutexGuard<'_, Output> {
@@ -288,6 +304,56 @@ pub struct Response {
     pub complete: bool,
 }
 
+/// The head of an HTTP/1.1 response: its status and how its body is framed.
+#[derive(Debug)]
+pub struct Head {
+    /// The status code.
+    pub status: u16,
+    /// `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+    /// `Content-Length`, if any.
+    pub length: Option<usize>,
+    /// `Connection: close`.
+    pub close: bool,
+}
+
+/// Reads the status line and the header fields of a response.
+pub fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("bad status line {line:?}")))?;
+    let mut head = Head {
+        status,
+        chunked: false,
+        length: None,
+        close: false,
+    };
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':').unwrap_or((header, ""));
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            head.chunked = value.eq_ignore_ascii_case("chunked");
+        } else if name.eq_ignore_ascii_case("content-length") {
+            head.length = value.parse::<usize>().ok();
+        } else if name.eq_ignore_ascii_case("connection") {
+            head.close = value.eq_ignore_ascii_case("close");
+        }
+    }
+    Ok(head)
+}
+
 /// Sends `GET /` to `addr` over HTTP/1.1 with `Connection: close`, and reads
 /// until the server closes the connection (each read bounded by [`BOUND`]).
 pub fn get(addr: SocketAddr) -> io::Result<Response> {
@@ -299,30 +365,12 @@ pub fn get(addr: SocketAddr) -> io::Result<Response> {
         "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("bad status line {line:?}")))?;
-    let mut chunked = false;
-    let mut length = None;
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':').unwrap_or((header, ""));
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-        } else if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse::<usize>().ok();
-        }
-    }
+    let Head {
+        status,
+        chunked,
+        length,
+        ..
+    } = read_head(&mut reader)?;
     let mut rest = Vec::new();
     reader.read_to_end(&mut rest)?;
     let (body, complete) = if chunked {

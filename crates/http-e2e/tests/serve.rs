@@ -13,30 +13,10 @@
 //! its task exits right after it: the instance can only have been dropped
 //! after the side effect. Without the series the line never appears.
 
+mod common;
+
+use common::{FLAGS, lines};
 use http_e2e::{Server, component_file, serial};
-
-const FLAGS: &[&str] = &[
-    "-Wcomponent-model-async",
-    "-Sp3,cli",
-    "--max-instance-reuse-count=1",
-];
-
-fn message() -> &'static str {
-    http_guests::POST_RESPONSE_MESSAGE.trim_end()
-}
-
-fn lines(stdout: &str) -> usize {
-    stdout.matches(message()).count()
-}
-
-/// Interrupts the server (ctrl-c), waits for it to exit, and checks that it
-/// exited on its own, successfully.
-fn shut_down(mut server: Server) -> http_e2e::Output {
-    server.interrupt();
-    let (status, output) = server.wait_exit();
-    assert!(status.success(), "{status}; {output:#?}");
-    output
-}
 
 #[test]
 fn post_response_work_completes_after_the_response() {
@@ -55,7 +35,7 @@ fn post_response_work_completes_after_the_response() {
         assert!(!output.stderr.contains("error"), "{output:#?}");
     }
 
-    let output = shut_down(server);
+    let output = server.shut_down();
     assert_eq!(lines(&output.stdout), 2, "{output:#?}");
     assert!(!output.stderr.contains("error"), "{output:#?}");
 }
@@ -73,7 +53,7 @@ fn graceful_shutdown_waits_for_post_response_work() {
     // must wait for the instance before it exits.
     let before = server.output();
     assert_eq!(lines(&before.stdout), 0, "too late to test: {before:#?}");
-    let output = shut_down(server);
+    let output = server.shut_down();
     assert_eq!(
         lines(&output.stdout),
         1,
@@ -96,7 +76,7 @@ fn body_streamed_after_handle_returns_arrives_whole() {
     assert_eq!(response.body, http_guests::STREAMING_BODY);
     assert!(response.complete, "{response:?}");
 
-    let output = shut_down(server);
+    let output = server.shut_down();
     assert!(!output.stderr.contains("error"), "{output:#?}");
 }
 
@@ -122,7 +102,7 @@ fn trapping_guest_does_not_keep_the_server_busy() {
 
     // Nothing left to wait for: the shutdown is immediate (a worker still
     // waiting on the trapped task would hold it until BOUND).
-    shut_down(server);
+    server.shut_down();
 }
 
 #[test]
@@ -142,7 +122,7 @@ fn work_outliving_the_request_timeout_does_not_keep_the_server_busy() {
         });
     }
 
-    let output = shut_down(server);
+    let output = server.shut_down();
     assert_eq!(
         lines(&output.stdout),
         0,

@@ -88,6 +88,19 @@ pub fn post_response() -> Result<Vec<u8>> {
     build(include_str!("post_response.wat"))
 }
 
+/// [`post_response`] with another sleep than 100 ms: post-response work that
+/// takes about `sleep`.
+pub fn post_response_sleeping(sleep: std::time::Duration) -> Result<Vec<u8>> {
+    let wat = include_str!("post_response.wat");
+    let default = "(global $sleep i64 (i64.const 100_000_000))";
+    anyhow::ensure!(
+        wat.contains(default),
+        "post_response.wat has no sleep global"
+    );
+    let nanos = u64::try_from(sleep.as_nanos()).context("sleep too long")?;
+    build(&wat.replace(default, &format!("(global $sleep i64 (i64.const {nanos}))")))
+}
+
 /// A guest that answers 200 at once and streams [`STREAMING_BODY`] after
 /// `handle` returned, yielding between the chunks, then sends the trailers
 /// and exits.
@@ -137,6 +150,14 @@ mod tests {
     #[test]
     fn post_response_builds_and_validates() {
         check("post_response", post_response());
+    }
+
+    #[test]
+    fn post_response_sleeping_builds_and_validates() {
+        check(
+            "post_response_sleeping",
+            post_response_sleeping(std::time::Duration::from_secs(3600)),
+        );
     }
 
     #[test]

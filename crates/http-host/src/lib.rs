@@ -46,6 +46,15 @@ pub struct Settings {
     /// Make guest stdout never accept a byte, so that a guest writing to it
     /// waits forever.
     pub stdout_blocks: bool,
+    /// Make guest stdout take this long to accept each write: post-response
+    /// work that lasts at least this long.
+    pub stdout_delay: Option<Duration>,
+    /// Use the pooling allocator with room for this many component instances
+    /// at once.
+    pub pool_component_instances: Option<u32>,
+    /// [`HandlerState::post_return_timeout`]; `None` keeps its default.
+    #[cfg(feature = "patched")]
+    pub post_return_timeout: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -57,6 +66,10 @@ impl Default for Settings {
             max_instance_reuse_count: 128,
             max_instance_concurrent_reuse_count: 16,
             stdout_blocks: false,
+            stdout_delay: None,
+            pool_component_instances: None,
+            #[cfg(feature = "patched")]
+            post_return_timeout: None,
         }
     }
 }
@@ -77,6 +90,12 @@ pub struct Events {
     pub worker_errors: Vec<String>,
     /// Errors of request tasks (a trap inside `handle`, for example).
     pub task_errors: Vec<String>,
+    /// Request tasks dropped before they finished (a request timeout).
+    pub tasks_dropped: usize,
+    /// The reports passed to [`HandlerState::instance_ended`], in order,
+    /// each with the number of stores dropped when it came.
+    #[cfg(feature = "patched")]
+    pub reports: Vec<(wasmtime_wasi_http::handler::InstanceReport, usize)>,
 }
 
 /// What the tests observe: store lifetimes, worker errors, and stdout.
@@ -139,11 +158,24 @@ impl Probe {
 }
 
 /// Guest stdout: appends to the probe's buffer and signals every write (or,
-/// with `blocks`, never accepts anything).
-#[derive(Clone)]
+/// with `blocks`, never accepts anything; with `delay`, accepts each write
+/// that long after it was first offered).
 struct Stdout {
     probe: Arc<Probe>,
     blocks: bool,
+    delay: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Clone for Stdout {
+    fn clone(&self) -> Self {
+        Self {
+            probe: self.probe.clone(),
+            blocks: self.blocks,
+            delay: self.delay,
+            sleep: None,
+        }
+    }
 }
 
 impl Stdout {
@@ -159,12 +191,21 @@ impl Stdout {
 
 impl AsyncWrite for Stdout {
     fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         if self.blocks {
             return Poll::Pending;
+        }
+        if let Some(delay) = self.delay {
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.sleep = None;
         }
         self.append(buf);
         Poll::Ready(Ok(buf.len()))
@@ -276,6 +317,8 @@ impl HandlerState for TestState {
             .stdout(Stdout {
                 probe: self.probe.clone(),
                 blocks: self.settings.stdout_blocks,
+                delay: self.settings.stdout_delay,
+                sleep: None,
             })
             .build();
         let host = Host {
@@ -312,14 +355,89 @@ impl HandlerState for TestState {
         let error = format!("{error:?}");
         self.probe.record(|e| e.worker_errors.push(error));
     }
+
+    #[cfg(feature = "patched")]
+    fn instance_limit_reached(&self, error: &wasmtime::Error) -> bool {
+        error.is::<wasmtime::PoolConcurrencyLimitError>()
+    }
+
+    #[cfg(feature = "patched")]
+    fn post_return_timeout(&self) -> Duration {
+        self.settings
+            .post_return_timeout
+            .unwrap_or(self.settings.request_timeout)
+    }
+
+    #[cfg(feature = "patched")]
+    fn instance_ended(&self, report: &wasmtime_wasi_http::handler::InstanceReport) {
+        self.probe.record(|e| {
+            let dropped = e.stores_dropped;
+            e.reports.push((report.clone(), dropped))
+        });
+    }
+}
+
+/// A handler state of this crate, with its [`Probe`].
+pub trait Probed: HandlerState<StoreData = Host> {
+    /// The probe the state's stores report to.
+    fn probe(&self) -> &Arc<Probe>;
+}
+
+impl Probed for TestState {
+    fn probe(&self) -> &Arc<Probe> {
+        &self.probe
+    }
+}
+
+impl Probed for PlainState {
+    fn probe(&self) -> &Arc<Probe> {
+        &self.0.probe
+    }
+}
+
+/// A [`TestState`] that implements only what a `HandlerState` had to before
+/// the series, so that every method the series adds keeps its default.
+pub struct PlainState(TestState);
+
+impl HandlerState for PlainState {
+    type StoreData = Host;
+
+    fn new_store(&self, req_id: Option<u64>) -> wasmtime::Result<StoreBundle<Host>> {
+        self.0.new_store(req_id)
+    }
+
+    fn request_timeout(&self) -> Duration {
+        self.0.request_timeout()
+    }
+
+    fn idle_instance_timeout(&self) -> Duration {
+        self.0.idle_instance_timeout()
+    }
+
+    fn max_instance_reuse_count(&self) -> usize {
+        self.0.max_instance_reuse_count()
+    }
+
+    fn max_instance_concurrent_reuse_count(&self) -> usize {
+        self.0.max_instance_concurrent_reuse_count()
+    }
+
+    fn handle_worker_error(&self, error: wasmtime::Error) {
+        self.0.handle_worker_error(error)
+    }
 }
 
 /// An engine configured as `wasmtime serve -Wcomponent-model-async` does.
-pub fn engine() -> Result<Engine> {
+pub fn engine(settings: &Settings) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.wasm_component_model_async(true);
     config.wasm_component_model_async_builtins(true);
+    if let Some(n) = settings.pool_component_instances {
+        let mut pool = wasmtime::PoolingAllocationConfig::new();
+        pool.total_component_instances(n);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    }
     Ok(Engine::new(&config)?)
 }
 
@@ -329,19 +447,35 @@ pub fn handler(
     component: &[u8],
     settings: Settings,
 ) -> Result<(ProxyHandler<TestState>, Arc<Probe>)> {
-    let engine = engine()?;
+    let (state, pre) = state(component, settings)?;
+    let probe = state.probe.clone();
+    Ok((ProxyHandler::new(state, pre), probe))
+}
+
+/// Like [`handler`], with a [`PlainState`]: the handler's new settings keep
+/// their defaults and no report is recorded.
+pub fn plain_handler(
+    component: &[u8],
+    settings: Settings,
+) -> Result<(ProxyHandler<PlainState>, Arc<Probe>)> {
+    let (state, pre) = state(component, settings)?;
+    let probe = state.probe.clone();
+    Ok((ProxyHandler::new(PlainState(state), pre), probe))
+}
+
+fn state(component: &[u8], settings: Settings) -> Result<(TestState, ProxyPre<Host>)> {
+    let engine = engine(&settings)?;
     let component = Component::new(&engine, component)?;
     let mut linker = Linker::<Host>::new(&engine);
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     let pre = ServicePre::new(linker.instantiate_pre(&component)?)?;
-    let probe = Probe::new();
     let state = TestState {
         engine,
         settings,
-        probe: probe.clone(),
+        probe: Probe::new(),
     };
-    Ok((ProxyHandler::new(state, ProxyPre::P3(pre)), probe))
+    Ok((state, ProxyPre::P3(pre)))
 }
 
 /// A response whose body keeps the request's task in flight until dropped.
@@ -351,7 +485,7 @@ pub type Response = http::Response<UnsyncBoxBody<Bytes, ErrorCode>>;
 ///
 /// The request's task stays in flight, as in `wasmtime serve`, until the
 /// returned response (and so its body) is dropped.
-pub async fn get(handler: &ProxyHandler<TestState>) -> Result<Response> {
+pub async fn get<S: Probed>(handler: &ProxyHandler<S>) -> Result<Response> {
     let request = http::Request::builder().uri("http://localhost/").body(
         http_body_util::Empty::<Bytes>::new()
             .map_err(|never| match never {})
@@ -364,20 +498,22 @@ pub async fn get(handler: &ProxyHandler<TestState>) -> Result<Response> {
 ///
 /// As with [`get`], the request's task stays in flight until the returned
 /// response is dropped.
-pub async fn send(
-    handler: &ProxyHandler<TestState>,
+pub async fn send<S: Probed>(
+    handler: &ProxyHandler<S>,
     request: http::Request<UnsyncBoxBody<Bytes, ErrorCode>>,
 ) -> Result<Response> {
     let (tx, rx) = oneshot::channel();
-    let probe = handler.state().probe.clone();
+    let probe = handler.state().probe().clone();
     handler.spawn(
         None,
         Box::new(move |store, proxy| {
             Box::pin(async move {
+                let unfinished = Unfinished(probe.clone());
                 if let Err(error) = serve(store, proxy, request, tx).await {
                     let error = format!("{error:?}");
                     probe.record(|e| e.task_errors.push(error));
                 }
+                std::mem::forget(unfinished);
             })
         }),
     );
@@ -418,6 +554,15 @@ async fn serve(
         _ = body_dropped_rx.await;
     }
     Ok(())
+}
+
+/// Records a request task dropped before it finished.
+struct Unfinished(Arc<Probe>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        self.0.record(|e| e.tasks_dropped += 1);
+    }
 }
 
 /// A body that tells, by dropping its sender, when the caller is done.

@@ -593,6 +593,24 @@ fn every_script_rejects_unknown_argument() {
     );
 }
 
+#[test]
+fn build_cli_refuses_a_missing_cli_source() {
+    let p = Project::new("build-cli-bad-src");
+    let missing = p.tmp_path("no-such-tree");
+    p.run("build-cli.sh", &["--cli-src", missing.to_str().unwrap()])
+        .expect_failure()
+        .stderr_has("--cli-src:")
+        .stderr_has("has no src/commands");
+    p.run("build-cli.sh", &["--cli-src"])
+        .expect_failure()
+        .stderr_has("--cli-src needs a directory");
+    assert!(!p.work.exists(), "a refused build created the work directory");
+    assert!(
+        !p.root.join("target/cli").exists(),
+        "a refused build created the CLI's target directory"
+    );
+}
+
 // 9. broken links in the documentation
 
 /// A README and one docs page whose links all resolve.

@@ -1,0 +1,321 @@
+//! `wasmtime serve`'s limits on post-return work, its report line for every
+//! instance it drops, its shutdown, and requests under a full instance pool.
+//!
+//! The servers run with `WASMTIME_LOG=wasmtime_cli=info` (see
+//! [`Server::start`]), which shows the report lines:
+//! `Instance ended: reason=R requests=N post_return_ms=F lifetime_ms=F`.
+
+mod common;
+
+use common::{FLAGS, lines};
+use http_e2e::{BOUND, Server, component_file, serial};
+use std::time::{Duration, Instant};
+
+/// One `Instance ended: ...` line of the server's log.
+#[derive(Debug)]
+struct Report {
+    reason: String,
+    requests: usize,
+    post_return: Duration,
+    lifetime: Duration,
+}
+
+/// Every report line in `stderr`, in order. A line that starts like one
+/// but does not parse fails the test.
+fn reports(stderr: &str) -> Vec<Report> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let (_, fields) = line.split_once("Instance ended: ")?;
+            let mut report = Report {
+                reason: String::new(),
+                requests: usize::MAX,
+                post_return: Duration::MAX,
+                lifetime: Duration::MAX,
+            };
+            for field in fields.split_whitespace() {
+                let (name, value) = field
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("bad field {field:?} in {line:?}"));
+                let ms = || Duration::from_secs_f64(value.parse::<f64>().unwrap() / 1e3);
+                match name {
+                    "reason" => report.reason = value.to_string(),
+                    "requests" => report.requests = value.parse().unwrap(),
+                    "post_return_ms" => report.post_return = ms(),
+                    "lifetime_ms" => report.lifetime = ms(),
+                    _ => panic!("unknown field {name:?} in {line:?}"),
+                }
+            }
+            assert!(
+                !report.reason.is_empty()
+                    && report.requests != usize::MAX
+                    && report.post_return <= report.lifetime
+                    && report.lifetime != Duration::MAX,
+                "incomplete report {line:?}"
+            );
+            Some(report)
+        })
+        .collect()
+}
+
+#[test]
+fn every_instance_is_reported_once() {
+    let _serial = serial();
+    let guest = component_file("post-response", &http_guests::post_response().unwrap());
+    let server = Server::start(FLAGS, &guest);
+
+    for n in 1..=3 {
+        assert_eq!(server.get().status, 200);
+        // The line (stdout) and the report (stderr) come through different
+        // pipes, in either order.
+        server.wait_for("the report and the line", |o| {
+            reports(&o.stderr).len() == n && lines(&o.stdout) == n
+        });
+    }
+    let output = server.shut_down();
+    let reports = reports(&output.stderr);
+    assert_eq!(reports.len(), 3, "{output:#?}");
+    for report in &reports {
+        assert_eq!(report.reason, "reuse-limit", "{report:?}");
+        assert_eq!(report.requests, 1, "{report:?}");
+        // The guest sleeps 100 ms after its response.
+        assert!(
+            report.post_return >= Duration::from_millis(50),
+            "{report:?}"
+        );
+    }
+}
+
+#[test]
+fn post_return_timeout_lets_work_outlive_the_request_timeout() {
+    let _serial = serial();
+    let guest = component_file("post-response", &http_guests::post_response().unwrap());
+    // The work after the response (at least 100 ms) outlives the request
+    // timeout, but not its own budget.
+    let args = [FLAGS, &["-Wtimeout=30ms", "--post-return-timeout=30s"]].concat();
+    let server = Server::start(&args, &guest);
+
+    assert_eq!(server.get().status, 200);
+    let output = server.wait_for("the report and the line", |o| {
+        reports(&o.stderr).len() == 1 && lines(&o.stdout) == 1
+    });
+    assert!(!output.stderr.contains("worker error"), "{output:#?}");
+    let report = &reports(&output.stderr)[0];
+    assert_eq!(report.reason, "reuse-limit", "{report:?}");
+    assert!(
+        report.post_return >= Duration::from_millis(30),
+        "{report:?}"
+    );
+    server.shut_down();
+}
+
+#[test]
+fn post_return_timeout_cuts_work_short() {
+    let _serial = serial();
+    let guest = component_file(
+        "post-response-1h",
+        &http_guests::post_response_sleeping(Duration::from_secs(3600)).unwrap(),
+    );
+    // No request timeout; the budget alone ends the hour-long work.
+    let args = [FLAGS, &["--post-return-timeout=300ms"]].concat();
+    let server = Server::start(&args, &guest);
+
+    assert_eq!(server.get().status, 200);
+    let output = server.wait_for("the report", |o| reports(&o.stderr).len() == 1);
+    assert!(
+        output.stderr.contains("worker error: guest timed out"),
+        "{output:#?}"
+    );
+    let report = &reports(&output.stderr)[0];
+    assert_eq!(report.reason, "post-return-timeout", "{report:?}");
+    assert!(
+        report.post_return >= Duration::from_millis(300),
+        "{report:?}"
+    );
+    assert!(report.post_return < BOUND, "{report:?}");
+    let output = server.shut_down();
+    assert_eq!(lines(&output.stdout), 0, "{output:#?}");
+}
+
+#[test]
+fn ctrl_c_drops_idle_instances_without_waiting_for_the_idle_timer() {
+    let _serial = serial();
+    let guest = component_file("post-response", &http_guests::post_response().unwrap());
+    let idle = Duration::from_secs(30);
+    // Instances are reused, and kept for 30 s once idle.
+    let args = [
+        "-Wcomponent-model-async",
+        "-Sp3,cli",
+        "--idle-instance-timeout=30s",
+    ];
+    let mut server = Server::start(&args, &guest);
+
+    assert_eq!(server.get().status, 200);
+    server.wait_for("the post-response line", |o| lines(&o.stdout) == 1);
+    let asked = Instant::now();
+    server.interrupt();
+    let (status, output) = server.wait_exit();
+    let took = asked.elapsed();
+    assert!(status.success(), "{status}; {output:#?}");
+    assert!(took < idle, "waited {took:?}, the idle timeout is {idle:?}");
+    let reports = reports(&output.stderr);
+    assert_eq!(reports.len(), 1, "{output:#?}");
+    assert_eq!(reports[0].reason, "shutdown", "{reports:?}");
+    assert!(reports[0].lifetime < idle, "{reports:?}");
+}
+
+#[test]
+fn shutdown_timeout_cuts_work_that_never_ends() {
+    let _serial = serial();
+    let guest = component_file(
+        "post-response-1h",
+        &http_guests::post_response_sleeping(Duration::from_secs(3600)).unwrap(),
+    );
+    let args = [FLAGS, &["--shutdown-timeout=500ms"]].concat();
+    let mut server = Server::start(&args, &guest);
+
+    assert_eq!(server.get().status, 200);
+    let asked = Instant::now();
+    server.interrupt();
+    let (status, output) = server.wait_exit();
+    let took = asked.elapsed();
+    assert!(status.success(), "{status}; {output:#?}");
+    assert!(took >= Duration::from_millis(500), "{took:?}; {output:#?}");
+    assert!(
+        output
+            .stderr
+            .contains("Shutdown timeout of 500ms reached: exiting with 0 connection(s) still open and 0 instance(s) still running"),
+        "{output:#?}"
+    );
+    let reports = reports(&output.stderr);
+    assert_eq!(reports.len(), 1, "{output:#?}");
+    assert_eq!(reports[0].reason, "shutdown", "{reports:?}");
+    assert!(
+        reports[0].post_return >= Duration::from_millis(500),
+        "{reports:?}"
+    );
+    assert_eq!(lines(&output.stdout), 0, "{output:#?}");
+}
+
+/// Pooling allocator with room for `n` component instances.
+fn pool(n: usize) -> Vec<String> {
+    vec![
+        "-Opooling-allocator=y".into(),
+        format!("-Opooling-total-component-instances={n}"),
+    ]
+}
+
+#[test]
+fn full_pool_makes_requests_wait_not_fail() {
+    let _serial = serial();
+    let guest = component_file("post-response", &http_guests::post_response().unwrap());
+    // Two instances at most, each kept about 100 ms after its response: 24
+    // requests from 6 clients at once must queue for them.
+    let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
+    args.extend(pool(2));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&args, &guest);
+
+    let addr = server.addr;
+    let clients: Vec<_> = (0..6)
+        .map(|_| {
+            std::thread::spawn(move || {
+                (0..4)
+                    .map(|_| http_e2e::get(addr).unwrap().status)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for client in clients {
+        assert_eq!(client.join().unwrap(), [200; 4]);
+    }
+    let output = server.wait_for("every report and line", |o| {
+        reports(&o.stderr).len() == 24 && lines(&o.stdout) == 24
+    });
+    assert!(!output.stderr.contains("error"), "{output:#?}");
+    server.shut_down();
+}
+
+#[test]
+fn request_that_finds_no_instance_in_time_gets_503() {
+    let _serial = serial();
+    let guest = component_file(
+        "post-response-1h",
+        &http_guests::post_response_sleeping(Duration::from_secs(3600)).unwrap(),
+    );
+    // One instance at most, and the first request's work holds it for an
+    // hour; the second request waits 300 ms for it, then is refused.
+    let mut args: Vec<String> = FLAGS.iter().map(|s| s.to_string()).collect();
+    args.extend(pool(1));
+    args.extend([
+        "--instance-wait-timeout=300ms".into(),
+        "--shutdown-timeout=1s".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&args, &guest);
+
+    assert_eq!(server.get().status, 200);
+    let sent = Instant::now();
+    let refused = server.get();
+    assert!(sent.elapsed() >= Duration::from_millis(300), "{refused:?}");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert!(
+        refused.body.contains("no component instance is free"),
+        "{refused:?}"
+    );
+    assert!(refused.complete, "{refused:?}");
+    let output = server.wait_for("the refusal in the log", |o| {
+        o.stderr
+            .contains("refused with 503: no component instance was free to take it within 300ms")
+    });
+    assert!(!output.stderr.contains("worker error"), "{output:#?}");
+    server.shut_down();
+}
+
+#[test]
+fn load_on_a_full_pool_loses_no_line_and_fails_no_request() {
+    // The load case of scripts/bench.sh, small: 4 keep-alive clients for 1 s
+    // against a pool of 4 instances, each kept about 100 ms after its only
+    // request.
+    let _serial = serial();
+    let guest = component_file("post-response", &http_guests::post_response().unwrap());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_load"));
+    command
+        .arg("--cli")
+        .arg(http_e2e::cli())
+        .arg("--guest")
+        .arg(&guest)
+        .args([
+            "--clients",
+            "4",
+            "--seconds",
+            "1",
+            "--label",
+            "patched",
+            "--",
+        ])
+        .args(FLAGS)
+        .args(pool(4));
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    // | label | requests/s | p50 | p99 | peak live instances | failed | lines lost |
+    let row: Vec<&str> = stdout
+        .trim()
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect();
+    assert_eq!(row.len(), 7, "{stdout}");
+    assert_eq!(row[0], "patched");
+    let rps: f64 = row[1].parse().unwrap();
+    assert!(rps > 0.0, "{stdout}");
+    // Stores alive at once, each from its creation: the pool's 4 instances,
+    // plus the stores of workers still setting up when a slot frees (at most
+    // one per client).
+    let peak: usize = row[4].parse().unwrap();
+    assert!((1..=8).contains(&peak), "{stdout}");
+    assert_eq!(row[5], "0", "no request failed: {stdout}{stderr}");
+    assert_eq!(row[6], "0", "no line lost: {stdout}{stderr}");
+}
