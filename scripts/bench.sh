@@ -4,6 +4,11 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+LOAD_FLAGS=(-Wcomponent-model-async "-Sp3,cli" --max-instance-reuse-count=1
+  -Opooling-allocator=y -Opooling-total-component-instances=12)
+LOAD_CLIENTS=8
+LOAD_SECONDS=6
+
 usage() {
   cat <<USAGE
 Usage: scripts/bench.sh [--layouts N] [--reps N] [--pairs N] [--scale X] [--no-callgrind] [--smoke]
@@ -41,11 +46,22 @@ Options:
   --smoke         only run the comparison tiny, on a debug build, with the
                   patched binary standing in for both (what scripts/test.sh
                   does through cargo test)
+  --load          only run the load case (below) and update its section of
+                  docs/benchmarks/BENCHMARKS.md
+
+The load case (also run last by a full run): the pristine and the patched
+wasmtime serve (scripts/build-cli.sh, debug builds) in turn, each with
+$(printf '%s' "${LOAD_FLAGS[*]}"),
+serving the post-response guest (about 100 ms of work after each response)
+to $LOAD_CLIENTS keep-alive clients for ${LOAD_SECONDS}s on loopback
+(crates/http-e2e/src/bin/load.rs): requests/s, p50 and p99 latency, peak
+live instances, failed requests and post-response lines lost.
   -h, --help      show this help
 USAGE
 }
 
 layouts=8
+load_only=0
 reps=40
 pairs=6
 scale=1
@@ -75,6 +91,10 @@ while [[ $# -gt 0 ]]; do
       smoke=1
       shift
       ;;
+    --load)
+      load_only=1
+      shift
+      ;;
     -h | --help)
       usage
       exit 0
@@ -87,6 +107,47 @@ cd "$ROOT"
 "$ROOT/scripts/apply.sh"
 if [[ "$smoke" -eq 1 ]]; then
   cargo run --quiet -p bench -- smoke
+  exit 0
+fi
+
+report="$ROOT/docs/benchmarks/BENCHMARKS.md"
+# `load_case`: runs the load case on both CLIs and puts its section at the end
+# of the report, in place of the one there.
+load_case() {
+  local pristine patched dir section
+  pristine=$("$ROOT/scripts/build-cli.sh" --pristine)
+  patched=$("$ROOT/scripts/build-cli.sh")
+  cargo build --quiet -p http-e2e --bin load
+  dir=$(mktemp -d)
+  cargo run --quiet -p http-guests --bin write-guests -- "$dir" >/dev/null
+  section="$dir/load.md"
+  {
+    echo "<!-- load case: scripts/bench.sh --load -->"
+    echo "## Under load: a full instance pool"
+    echo
+    echo "\`wasmtime serve ${LOAD_FLAGS[*]}\` (debug builds of both CLIs), the"
+    echo "\`post_response\` guest (about 100 ms of work after each response),"
+    echo "$LOAD_CLIENTS keep-alive clients for ${LOAD_SECONDS} s on loopback, one CLI after the other"
+    echo "($(date -u +%Y-%m-%d), \`scripts/bench.sh --load\`). Lines lost: 200 responses whose"
+    echo "post-response line never reached the server's stdout. Peak live instances come from"
+    echo "the patched server's report lines, counting each from the creation of its store (a"
+    echo "store set up while a slot of the pool frees counts too); the pristine one logs none."
+    echo
+    echo "| CLI | requests/s | p50 ms | p99 ms | peak live instances | failed | lines lost |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    "$ROOT/target/debug/load" --cli "$pristine" --guest "$dir/post-response.wasm" \
+      --clients "$LOAD_CLIENTS" --seconds "$LOAD_SECONDS" --label pristine -- "${LOAD_FLAGS[@]}"
+    "$ROOT/target/debug/load" --cli "$patched" --guest "$dir/post-response.wasm" \
+      --clients "$LOAD_CLIENTS" --seconds "$LOAD_SECONDS" --label patched -- "${LOAD_FLAGS[@]}"
+  } >"$section"
+  [[ -f "$report" ]] || die "no $report to add the load case to (run a full scripts/bench.sh)"
+  sed -i '/^<!-- load case: scripts\/bench.sh --load -->$/,$d' "$report"
+  cat "$section" >>"$report"
+  cat "$section"
+  rm -rf "$dir"
+}
+if [[ "$load_only" -eq 1 ]]; then
+  load_case
   exit 0
 fi
 
@@ -126,5 +187,6 @@ cargo build --quiet --release -p bench --no-default-features "${pristine_config[
 
 "$ROOT/target/release/bench" compare --pristine "$ROOT/target/pristine/release/bench" \
   --layouts "$ROOT/target/layouts" --reps "$reps" --pairs "$pairs" --scale "$scale" \
-  "${callgrind[@]}" --out "$ROOT/docs/benchmarks/BENCHMARKS.md" --plot "$ROOT/docs/benchmarks/benchmarks.png"
-cat "$ROOT/docs/benchmarks/BENCHMARKS.md"
+  "${callgrind[@]}" --out "$report" --plot "$ROOT/docs/benchmarks/benchmarks.png"
+load_case >/dev/null
+cat "$report"

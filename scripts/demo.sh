@@ -21,8 +21,10 @@ The guest answers 200 at once, then keeps working and finally writes
   kept running   the server keeps running (up to ${LINGER}s) after the response
   ctrl-c         SIGINT right after the response (graceful shutdown)
 
-Prints, for each, whether the guest's line reached the server's stdout. Not
-part of scripts/test.sh: the first run builds the CLI twice. Uses only bash
+Prints, for each, whether the guest's line reached the server's stdout, and
+the report lines the server logged for the instances it dropped (run with
+WASMTIME_LOG=wasmtime_cli=info; the pristine CLI has none). Not part of
+scripts/test.sh: the first run builds the CLI twice. Uses only bash
 (/dev/tcp) as the HTTP client.
 USAGE
 }
@@ -54,8 +56,8 @@ guest="$dir/post-response.wasm"
 # line: the response's status line and whether the guest's line arrived.
 run() {
   local bin="$1" scenario="$2" out="$dir/out" err="$dir/err" port="" status i
-  "$bin" serve -Wcomponent-model-async -Sp3,cli --max-instance-reuse-count=1 \
-    --addr 127.0.0.1:0 "$guest" >"$out" 2>"$err" &
+  WASMTIME_LOG=wasmtime_cli=info "$bin" serve -Wcomponent-model-async -Sp3,cli \
+    --max-instance-reuse-count=1 --addr 127.0.0.1:0 "$guest" >"$out" 2>"$err" &
   pid=$!
   for ((i = 0; i < 300; i++)); do
     port=$(sed -n 's|^Serving HTTP on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$err")
@@ -91,6 +93,11 @@ run() {
     printf '%-14s  %-16s  %s\n' "$scenario" "$status" "line written"
   else
     printf '%-14s  %-16s  %s\n' "$scenario" "$status" "LINE LOST"
+  fi
+  if grep -q 'Instance ended: ' "$err"; then
+    sed -n 's/^.*\(Instance ended: .*\)$/                report: \1/p' "$err"
+  else
+    echo "                report: (none)"
   fi
 }
 

@@ -24,7 +24,8 @@ generated):
   generated   the generated seeds (cargo test -p conformance --test generated)
   http-host   the ProxyHandler tests (cargo test -p http-host)
   http-e2e    the wasmtime serve tests, against the mutant's CLI
-              (scripts/build-cli.sh --tree work/mutant)
+              (scripts/build-cli.sh --cli-src work/mutant); such a mutant
+              touches only the CLI's own sources (src/)
 
 A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
 unless every suite named catches its mutant. With MUTANT names (file names
@@ -67,42 +68,60 @@ suites_of() {
 for m in "${mutants[@]}"; do
   for suite in $(suites_of "$m"); do
     case "$suite" in
-      scenarios | generated | http-host | http-e2e) ;;
+      scenarios | generated | http-host) ;;
+      http-e2e)
+        if git apply --numstat "$m" | cut -f3 | grep -qv '^src/'; then
+          die "mutant $(basename "$m"): an http-e2e mutant may touch only src/"
+        fi
+        ;;
       *) die "mutant $(basename "$m"): unknown suite '$suite' (see --help)" ;;
     esac
   done
 done
 
 # One copy of the patched tree for all mutants, reset before each: only the
-# files a mutant touches change, so cargo rebuilds only what they belong to.
+# files a mutant touches change. Only the crates a mutant touches are taken
+# from the copy (the others stay those of the patched tree), so cargo
+# rebuilds only them and what depends on them.
 tree="$WORK/mutant"
 rm -rf "$tree"
 g clone --quiet "$PATCHED_TREE" "$tree"
-overrides=(
-  --config "patch.crates-io.wasmtime.path=\"$tree/crates/wasmtime\""
-  --config "patch.crates-io.wasmtime-wasi-http.path=\"$tree/crates/wasi-http\""
-)
+overrides=()
+set_overrides() {
+  local files name path
+  files=$(g -C "$tree" apply --numstat "$1" | cut -f3)
+  overrides=()
+  while read -r name path; do
+    [[ "$path" != "." ]] || continue
+    if grep -q "^$path/" <<<"$files"; then
+      overrides+=(--config "patch.crates-io.$name.path=\"$tree/$path\"")
+    fi
+  done < <(base_crates)
+}
 
 # `run_suite SUITE LOG`: runs SUITE against the mutant tree; fails when a test
-# fails.
+# fails. Every suite is selected from the whole workspace, so that cargo
+# resolves the same features for all of them (and for `cargo test
+# --workspace`) and builds each crate once per mutant.
 run_suite() {
   local cli
   case "$1" in
     scenarios | generated)
       # Shrinking a failing generated plan is for humans; here the first
       # failing seed is enough.
-      (cd "$ROOT" && CONFORMANCE_NO_SHRINK=1 cargo test --quiet -p conformance --test "$1" \
+      (cd "$ROOT" && CONFORMANCE_NO_SHRINK=1 cargo test --quiet --workspace --test "$1" \
         "${overrides[@]}") >"$2" 2>&1
       ;;
     http-host)
-      (cd "$ROOT" && cargo test --quiet -p http-host "${overrides[@]}") >"$2" 2>&1
+      (cd "$ROOT" && cargo test --quiet --workspace --test handler --test lifecycle \
+        "${overrides[@]}") >"$2" 2>&1
       ;;
     http-e2e)
-      if ! cli=$("$ROOT/scripts/build-cli.sh" --tree "$tree" 2>"$2"); then
-        echo "test result: the CLI did not build" >>"$2"
+      if ! cli=$("$ROOT/scripts/build-cli.sh" --cli-src "$tree" 2>"$2"); then
         return 2
       fi
-      (cd "$ROOT" && WASMTIME_CLI="$cli" cargo test --quiet -p http-e2e "${overrides[@]}") >"$2" 2>&1
+      (cd "$ROOT" && WASMTIME_CLI="$cli" cargo test --quiet --workspace --test serve \
+        --test serve_limits "${overrides[@]}") >"$2" 2>&1
       ;;
   esac
 }
@@ -113,6 +132,7 @@ for m in "${mutants[@]}"; do
   name=$(basename "$m" .patch)
   g -C "$tree" checkout --quiet -- .
   g -C "$tree" clean --quiet -fd
+  set_overrides "$m"
   g -C "$tree" apply "$m" || die "mutant $name does not apply to the series"
   note "==> mutant $name"
   this=1
