@@ -604,7 +604,10 @@ fn build_cli_refuses_a_missing_cli_source() {
     p.run("build-cli.sh", &["--cli-src"])
         .expect_failure()
         .stderr_has("--cli-src needs a directory");
-    assert!(!p.work.exists(), "a refused build created the work directory");
+    assert!(
+        !p.work.exists(),
+        "a refused build created the work directory"
+    );
     assert!(
         !p.root.join("target/cli").exists(),
         "a refused build created the CLI's target directory"
