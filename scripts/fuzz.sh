@@ -6,19 +6,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<USAGE
-Usage: scripts/fuzz.sh [--seconds N] [--seeds N] [--start SEED]
+Usage: scripts/fuzz.sh [--backend NAME] [--seconds N] [--seeds N] [--start SEED]
 
 Generates random component graphs and host scripts from consecutive seeds,
-runs each against the patched Wasmtime (debug assertions on) and checks the
+runs each against a backend's Wasmtime (debug assertions on) and checks the
 count, the poll and the waker after every host action against the reference
 model (crates/conformance/src/generate.rs). Stops at the first failing seed,
-shrinks it and writes it to target/fuzz-failures/seed-N.wast, a scenario
-file ready to go into tests/scenarios/ as a regression test.
+shrinks it and writes it to target/fuzz-failures/NAME/seed-N.wast, a
+scenario file ready to go into tests/scenarios/ as a regression test.
 
 Builds with the 'fuzz' profile (optimised, debug assertions on; the first
 build takes several minutes), or the debug profile with --debug.
 
 Options:
+  --backend NAME  patched (default), upstream-45 or upstream-48
+                  (see scripts/conformance.sh)
   --debug      use the (already built) debug profile instead
   --seconds N  stop after N seconds (default 60)
   --seeds N    stop after N seeds
@@ -29,11 +31,20 @@ USAGE
 
 args=()
 profile=fuzz
+backend=patched
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --debug)
       profile=dev
       shift
+      ;;
+    --backend)
+      [[ $# -ge 2 ]] || die "--backend needs a value"
+      case "$2" in
+        patched | upstream-45 | upstream-48) backend="$2" ;;
+        *) die "unknown backend '$2' (known: patched upstream-45 upstream-48)" ;;
+      esac
+      shift 2
       ;;
     --seconds | --seeds | --start)
       [[ $# -ge 2 ]] || die "$1 needs a value"
@@ -49,6 +60,12 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-[[ -d "$PATCHED_TREE" ]] || die "no patched tree at $PATCHED_TREE (run scripts/apply.sh first)"
+[[ -d "$PATCHED_TREE" ]] || die "no patched tree at $PATCHED_TREE (run scripts/apply.sh first; every backend builds in the workspace)"
 cd "$ROOT"
-cargo run --quiet --profile "$profile" -p conformance --bin fuzz -- --out "$ROOT/target/fuzz-failures" "${args[@]}"
+if [[ "$backend" == patched ]]; then
+  package=conformance bin=fuzz
+else
+  package="conformance-$backend" bin="fuzz-$backend"
+fi
+cargo run --quiet --profile "$profile" -p "$package" --bin "$bin" -- \
+  --out "$ROOT/target/fuzz-failures" "${args[@]}"

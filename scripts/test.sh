@@ -10,8 +10,9 @@ Usage: scripts/test.sh [--each] [--no-mutants]
 
 Prepares the base and applies the series if needed (scripts/apply.sh), checks
 the hygiene of the series, builds the patched wasmtime CLI for the end-to-end
-tests (scripts/build-cli.sh), runs 'cargo test --workspace', runs the mutant
-check (scripts/mutants.sh), and ends with a one-line summary.
+tests (scripts/build-cli.sh), runs 'cargo test --workspace', runs the
+conformance suite on the three backends (scripts/conformance.sh), runs the
+mutant check (scripts/mutants.sh), and ends with a one-line summary.
 
 Hygiene: the series applies to a fresh clone of the pristine base, and
 scripts/refresh.sh --check finds patches/ identical to the patched tree.
@@ -133,6 +134,10 @@ tests_failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^
 if [[ "$rc" -ne 0 ]]; then
   failures+=("cargo test --workspace")
 fi
+
+# The same scenarios and generator on every backend, one summary each
+# (cargo test ran seeds 0..200 on each; these are 100 more).
+step "the suite on patched, upstream-45 and upstream-48" "$ROOT/scripts/conformance.sh"
 
 if [[ "$mutants" -eq 1 ]]; then
   step "every mutant is caught" "$ROOT/scripts/mutants.sh"

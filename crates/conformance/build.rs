@@ -1,11 +1,15 @@
-//! Generates one `#[test]` per scenario file under the workspace's
-//! `tests/scenarios/`, so that each scenario passes or fails on its own.
+//! Generates the tests of a runner crate (this one, and the
+//! `conformance-upstream-*` crates that use this file as their build
+//! script): one `#[test]` per scenario file under the workspace's
+//! `tests/scenarios/`, so that each passes or fails on its own, and the
+//! test of the generated seeds.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let krate = std::env::var("CARGO_PKG_NAME").unwrap().replace('-', "_");
     let dir = manifest.join("../../tests/scenarios");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -23,11 +27,16 @@ fn main() {
             .collect();
         writeln!(
             out,
-            "#[test_log::test]\nfn {name}() {{\n    conformance::run_file(std::path::Path::new({:?})).unwrap();\n}}\n",
+            "#[test_log::test]\nfn {name}() {{\n    let report = {krate}::run_file(std::path::Path::new({:?})).unwrap();\n    println!(\"{stem}: {{report}}\");\n}}\n",
             path.canonicalize().unwrap()
         )
         .unwrap();
     }
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("scenarios.rs"), out).unwrap();
+    std::fs::write(
+        out_dir.join("generated.rs"),
+        format!("use {krate}::{{check, generate}};\n"),
+    )
+    .unwrap();
 }

@@ -24,3 +24,11 @@
 (release 1)
 (drive)
 (expect (notes 6) (count 0) (ready) (wakes 1))
+
+;; Upstream 48.0.8 does not cancel a call whose `call_async` future is
+;; dropped before it started: its start is replaced by one that fails the
+;; store ("TODO: avoid leaking the task and trapping in this case", in
+;; `TaskId::host_future_dropped`), and the task is never counted down.
+;; 45.0.3 cancels it, as the series does.
+(fails-on upstream-48 "the host future for this call was dropped before it started"
+  "48 fails the store instead of cancelling the call")

@@ -70,10 +70,11 @@ impl FuncTypes {
         }
     }
 
-    fn run(&self, lift: Lift) -> u32 {
-        match lift {
-            Lift::Sync => self.sync_run,
-            Lift::Callback | Lift::Stackful => self.async_run,
+    fn run(&self, is_async: bool) -> u32 {
+        if is_async {
+            self.async_run
+        } else {
+            self.sync_run
         }
     }
 }
@@ -96,12 +97,64 @@ fn targets(actor: &Actor) -> Vec<String> {
     out
 }
 
+/// Whether the export `target` has an async function type: it is lifted
+/// async, or (for Wasmtime 48, which refuses an async lowering of a
+/// sync-typed function) some actor lowers it async.
+pub fn async_typed(spec: &Spec, target: &str, encoding: Encoding) -> bool {
+    let lifted_async = spec
+        .export(target)
+        .is_some_and(|(_, e)| e.lift != Lift::Sync);
+    lifted_async
+        || (encoding == Encoding::Cm48 && spec.actors.iter().any(|a| async_lowers(a, target)))
+}
+
+/// Whether `actor` needs an async lowering of `target`.
+fn lowered_async(spec: &Spec, actor: &Actor, target: &str, encoding: Encoding) -> bool {
+    async_typed(spec, target, encoding) || async_lowers(actor, target)
+}
+
+/// Whether a step of `actor` lowers `target` async.
+fn async_lowers(actor: &Actor, target: &str) -> bool {
+    actor.exports.iter().any(|export| {
+        export
+            .body
+            .iter()
+            .chain(export.threads.iter().flatten())
+            .any(|step| match step {
+                Step::Call {
+                    target: t,
+                    lower: Lower::Async,
+                }
+                | Step::CallCancel { target: t }
+                | Step::CallCancelAsync { target: t } => t == target,
+                _ => false,
+            })
+    })
+}
+
 fn import_name(target: &str) -> String {
     target.replace('.', "-")
 }
 
-/// Build the whole scenario component.
+/// The binary encodings of the component model the suite emits: the
+/// releases a backend runs parse one or the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// What `wasm-encoder` 0.246 writes, as Wasmtime 44 and 45 parse it.
+    Cm44,
+    /// Wasmtime 48 (`wasmparser` 0.254): `thread.unsuspend` became
+    /// `thread.resume-later`, opcode 0x28 (0x2a now is
+    /// `thread.suspend-then-resume`, which takes an immediate).
+    Cm48,
+}
+
+/// Build the whole scenario component, in the encoding Wasmtime 44 parses.
 pub fn compose(spec: &Spec) -> Result<Vec<u8>> {
+    compose_for(spec, Encoding::Cm44)
+}
+
+/// Build the whole scenario component in `encoding`.
+pub fn compose_for(spec: &Spec, encoding: Encoding) -> Result<Vec<u8>> {
     let mut outer = ComponentBuilder::default();
     let types = FuncTypes::declare(&mut outer);
     let block = outer.import("block", ComponentTypeRef::Func(types.block));
@@ -110,7 +163,7 @@ pub fn compose(spec: &Spec) -> Result<Vec<u8>> {
     // Outer function index of every export instantiated so far.
     let mut exported: Vec<(String, u32)> = Vec::new();
     for actor in &spec.actors {
-        let inner = compose_actor(spec, actor)?;
+        let inner = compose_actor(spec, actor, encoding)?;
         let component = outer.component(Some(&actor.name), inner);
         let mut args: Vec<(String, ComponentExportKind, u32)> = vec![
             ("block".into(), ComponentExportKind::Func, block),
@@ -131,14 +184,39 @@ pub fn compose(spec: &Spec) -> Result<Vec<u8>> {
             exported.push((name, func));
         }
     }
-    let bytes = outer.finish();
+    let mut bytes = outer.finish();
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
         .context("the composed component does not validate")?;
+    if encoding == Encoding::Cm48 {
+        resume_later(&mut bytes)?;
+    }
     Ok(bytes)
 }
 
-fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
+/// Rewrite every `thread.unsuspend` (0x2a, no immediates) into
+/// `thread.resume-later` (0x28), in place: the two take the same operand
+/// and mean the same thing.
+fn resume_later(bytes: &mut [u8]) -> Result<()> {
+    let mut at = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let wasmparser::Payload::ComponentCanonicalSection(reader) = payload? {
+            for item in reader.into_iter_with_offsets() {
+                let (offset, func) = item?;
+                if matches!(func, wasmparser::CanonicalFunction::ThreadUnsuspend) {
+                    at.push(offset);
+                }
+            }
+        }
+    }
+    for offset in at {
+        debug_assert_eq!(bytes[offset], 0x2a);
+        bytes[offset] = 0x28;
+    }
+    Ok(())
+}
+
+fn compose_actor(spec: &Spec, actor: &Actor, encoding: Encoding) -> Result<ComponentBuilder> {
     let mut b = ComponentBuilder::default();
     let types = FuncTypes::declare(&mut b);
     let block = b.import("block", ComponentTypeRef::Func(types.block));
@@ -146,8 +224,8 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
     let targets = targets(actor);
     let mut target_funcs = Vec::new();
     for target in &targets {
-        let (_, export) = spec.export(target).context("unknown target")?;
-        let ty = types.run(export.lift);
+        spec.export(target).context("unknown target")?;
+        let ty = types.run(async_typed(spec, target, encoding));
         target_funcs.push(b.import(&import_name(target), ComponentTypeRef::Func(ty)));
     }
 
@@ -187,14 +265,16 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
             &format!("{}-sync", import_name(target)),
             b.lower_func(None, *f, []),
         );
-        func(
-            &format!("{}-async", import_name(target)),
-            b.lower_func(
-                None,
-                *f,
-                [CanonicalOption::Async, CanonicalOption::Memory(mem)],
-            ),
-        );
+        if lowered_async(spec, actor, target, encoding) {
+            func(
+                &format!("{}-async", import_name(target)),
+                b.lower_func(
+                    None,
+                    *f,
+                    [CanonicalOption::Async, CanonicalOption::Memory(mem)],
+                ),
+            );
+        }
     }
     func("task-return", b.task_return(Some(u32_ty), []));
     func("ctx-get", b.context_get(0));
@@ -215,7 +295,7 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
     func("thread-new", b.thread_new_indirect(thread_start_ty, tab));
     func("thread-unsuspend", b.thread_unsuspend());
 
-    let main = wat::parse_str(main_module(actor, &targets)?)
+    let main = wat::parse_str(main_module(spec, actor, &targets, encoding)?)
         .with_context(|| format!("actor `{}`: generated core module", actor.name))?;
     let main = b.core_module_raw(Some("main"), &main);
     let env_instance = b.core_instantiate_exports(
@@ -244,14 +324,21 @@ fn compose_actor(spec: &Spec, actor: &Actor) -> Result<ComponentBuilder> {
                 ]
             }
         };
-        let lifted = b.lift_func(Some(&export.name), entry, types.run(export.lift), options);
+        let name = format!("{}.{}", actor.name, export.name);
+        let ty = types.run(async_typed(spec, &name, encoding));
+        let lifted = b.lift_func(Some(&export.name), entry, ty, options);
         b.export(&export.name, ComponentExportKind::Func, lifted, None);
     }
     Ok(b)
 }
 
 /// The text of an actor's main core module.
-fn main_module(actor: &Actor, targets: &[String]) -> Result<String> {
+fn main_module(
+    spec: &Spec,
+    actor: &Actor,
+    targets: &[String],
+    encoding: Encoding,
+) -> Result<String> {
     let mut m = String::from("(module\n");
     m.push_str(
         r#"  (import "env" "mem" (memory 1))
@@ -282,9 +369,14 @@ fn main_module(actor: &Actor, targets: &[String]) -> Result<String> {
         let t = import_name(target);
         writeln!(
             m,
-            r#"  (import "env" "{t}-sync" (func ${t}-sync (result i32)))
-  (import "env" "{t}-async" (func ${t}-async (param i32) (result i32)))"#
+            r#"  (import "env" "{t}-sync" (func ${t}-sync (result i32)))"#
         )?;
+        if lowered_async(spec, actor, target, encoding) {
+            writeln!(
+                m,
+                r#"  (import "env" "{t}-async" (func ${t}-async (param i32) (result i32)))"#
+            )?;
+        }
     }
 
     // Explicit thread bodies, in table order.

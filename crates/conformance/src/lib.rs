@@ -1,17 +1,25 @@
 //! A wast-style conformance suite for the tracking of interesting tasks in
-//! the patched Wasmtime (`Accessor::poll_no_interesting_tasks`).
+//! a Wasmtime store (`Accessor::poll_no_interesting_tasks`).
 //!
 //! A scenario file starts with a `(component ...)` that declares actors and
 //! what their exports do ([`spec`]); the suite builds it with `wasm-encoder`
 //! ([`compose`]) and plays the rest of the file, a script of host actions and
-//! checks, against the store ([`run`]).
+//! checks, against the store (`run`). With the `runner` feature this crate
+//! is the runner for the patched Wasmtime 44.0.3; the crates
+//! `conformance-upstream-*` compile the same runner (`run.rs`, `cli.rs`)
+//! against upstream releases, each with its own `backend` adapter.
 
 pub mod compose;
 pub mod generate;
-#[cfg(feature = "runner")]
-pub mod run;
 pub mod sexpr;
 pub mod spec;
 
 #[cfg(feature = "runner")]
-pub use run::{run_file, run_str};
+mod backend;
+#[cfg(feature = "runner")]
+pub mod cli;
+#[cfg(feature = "runner")]
+pub mod run;
+
+#[cfg(feature = "runner")]
+pub use run::{Report, check, run_file, run_str};

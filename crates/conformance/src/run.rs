@@ -1,5 +1,11 @@
-//! Runs a scenario: instantiates its component in the patched Wasmtime and
-//! plays its script of host actions, checking the store's state after each.
+//! Runs a scenario: instantiates its component in the Wasmtime under test
+//! and plays its script of host actions, checking the store's state after
+//! each.
+//!
+//! This file is compiled once per backend, each time against that backend's
+//! `wasmtime` crate: by this crate for the patched 44.0.3, and by the
+//! `conformance-upstream-*` crates for upstream releases. What differs
+//! between versions lives in `crate::backend`, the backend's adapter.
 //!
 //! Actions:
 //!
@@ -22,15 +28,30 @@
 //! - `(repeat N ACTION...)`: run the actions N times; call ids inside get
 //!   the iteration appended.
 //! - `(expect CHECK...)`: check the state now.
+//! - `(diverge "WHY" (BACKEND ACTION...)... (default ACTION...))`: the
+//!   actions of the branch named after the backend under test, or else of
+//!   `default`. `WHY` gives the upstream change or spec rule that explains
+//!   the difference; the report lists it.
 //!
-//! Checks: `(count N)` (the exact count of interesting tasks), `(ready)` and
+//! A top-level `(fails-on BACKEND "TEXT" "WHY")` says that the scenario is
+//! expected to fail on that backend with an error containing `TEXT`. It
+//! then passes there only if it fails so; passing is an unexpected result.
+//! `(may-fail-on BACKEND "TEXT" "WHY")`, which the generator writes for
+//! plans that can run into a known upstream shortcoming, allows that
+//! failure without requiring it.
+//!
+//! Checks: `(count N)` (the exact count of interesting tasks; on a backend
+//! that cannot tell it, derived as `(ready)` for 0 and `(pending)` otherwise,
+//! polled with the waker the store holds so that no probe's wakes change,
+//! and counted as derived in the report), `(ready)` and
 //! `(pending)` (polled with the probe `main`, or `(ready PROBE)`),
 //! `(wakes N)` / `(wakes PROBE N)` (how many times a probe's waker has been
 //! woken so far), `(result ID V)`, `(result ID pending)`,
 //! `(result ID dropped)`, `(result ID error)`, `(notes V...)` (every value
 //! the guests passed to `note`, in order).
 
-use crate::compose::compose;
+use crate::backend;
+use crate::compose::compose_for;
 use crate::sexpr::{self, Sexpr};
 use crate::spec::{Spec, number};
 use anyhow::{Context as _, Result, bail, ensure};
@@ -43,7 +64,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use wasmtime::component::{
     Accessor, AccessorTask, Component, Instance, JoinHandle, Linker, TypedFunc,
 };
-use wasmtime::{AsContextMut, Config, Engine, Store};
+use wasmtime::{Config, Engine, Store};
 
 /// How many times a `(drive)` polls the event loop before it gives up: a
 /// guest that yields forever must fail the scenario, not hang it.
@@ -117,6 +138,61 @@ fn poll_until_stalled<F: Future>(future: F) -> Result<Option<F::Output>> {
     bail!("the event loop still had work after {DRIVE_LIMIT} polls")
 }
 
+/// The backends a scenario may name.
+pub const BACKENDS: [&str; 3] = ["patched", "upstream-45", "upstream-48"];
+
+/// What a scenario that passed went through.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Report {
+    /// Checks made.
+    pub checks: usize,
+    /// `(count N)` checks made as ready or pending, without the exact count.
+    pub derived: usize,
+    /// The `WHY` of each `(diverge ...)` that took a backend's own branch.
+    pub diverged: Vec<String>,
+    /// The `WHY` of the `(fails-on ...)` the scenario failed as.
+    pub failed_as_expected: Option<String>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(why) = &self.failed_as_expected {
+            return write!(f, "fails as expected: {why}");
+        }
+        write!(f, "pass ({} checks", self.checks)?;
+        if self.derived > 0 {
+            write!(f, ", {} counts derived from the poll", self.derived)?;
+        }
+        f.write_str(")")?;
+        let mut seen = Vec::new();
+        for why in &self.diverged {
+            if !seen.contains(&why) {
+                write!(f, "; own expectation: {why}")?;
+                seen.push(why);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `spawn` returns a `JoinHandle` up to Wasmtime 47, and a `Result` of one
+/// from 48 on.
+trait SpawnResult {
+    fn handle(self) -> Result<JoinHandle>;
+}
+
+impl SpawnResult for JoinHandle {
+    fn handle(self) -> Result<JoinHandle> {
+        Ok(self)
+    }
+}
+
+impl SpawnResult for wasmtime::Result<JoinHandle> {
+    fn handle(self) -> Result<JoinHandle> {
+        Ok(self?)
+    }
+}
+
 /// The task spawned for `(call ...)`.
 struct CallTask {
     func: TypedFunc<(), (u32,)>,
@@ -141,7 +217,11 @@ pub struct Runner {
     instance: Instance,
     calls: HashMap<String, Call>,
     probes: BTreeMap<String, Arc<Probe>>,
+    /// The probe whose waker the store holds, if any, with its wakes when it
+    /// was stored: the store drops the waker when it wakes it.
+    armed: Option<(String, usize)>,
     failures: Vec<String>,
+    report: Report,
 }
 
 /// The engine every scenario uses: the component model with its async
@@ -151,16 +231,16 @@ fn engine() -> Result<Engine> {
     config
         .wasm_component_model(true)
         .wasm_component_model_async(true)
-        .wasm_component_model_async_builtins(true)
         .wasm_component_model_async_stackful(true)
         .wasm_component_model_threading(true)
         .concurrency_support(true);
+    backend::configure(&mut config);
     Ok(Engine::new(&config)?)
 }
 
 impl Runner {
     pub fn new(spec: Spec) -> Result<Runner> {
-        let bytes = compose(&spec)?;
+        let bytes = compose_for(&spec, backend::ENCODING)?;
         let engine = engine()?;
         let component = Component::new(&engine, &bytes)?;
         let mut linker = Linker::<Host>::new(&engine);
@@ -203,7 +283,9 @@ impl Runner {
             instance,
             calls: HashMap::new(),
             probes: BTreeMap::new(),
+            armed: None,
             failures: Vec::new(),
+            report: Report::default(),
         })
     }
 
@@ -215,8 +297,37 @@ impl Runner {
             .get_typed_func::<(), (u32,)>(&mut self.store, &name)?)
     }
 
-    fn count(&mut self) -> usize {
-        self.store.as_context_mut().interesting_task_count()
+    /// Whether `(count N)` holds: exactly, or derived from the poll.
+    fn count_is(&mut self, want: usize) -> Result<Option<String>> {
+        if let Some(got) = backend::exact_count(&mut self.store) {
+            return Ok((got != want).then(|| format!("count is {got}, expected {want}")));
+        }
+        self.report.derived += 1;
+        // Poll with the waker the store holds already, so that which probe
+        // the store wakes, and when, stays as the script left it.
+        let armed = self.armed.clone().filter(|(name, wakes)| {
+            self.probes
+                .get(name)
+                .is_some_and(|p| p.wakes.load(Ordering::SeqCst) == *wakes)
+        });
+        let poll = match armed {
+            Some((name, _)) => self.poll_probe(&name)?,
+            None => {
+                let waker = Waker::from(Arc::new(Probe::default()));
+                let poll = self.poll_with(&waker)?;
+                self.armed = None;
+                poll
+            }
+        };
+        Ok(match (poll, want) {
+            (Poll::Ready(()), 0) | (Poll::Pending, 1..) => None,
+            (Poll::Ready(()), _) => Some(format!(
+                "the poll is ready, so the count is 0, expected {want}"
+            )),
+            (Poll::Pending, _) => {
+                Some("the poll is pending, so the count is not 0, expected 0".into())
+            }
+        })
     }
 
     fn probe(&mut self, name: &str) -> Arc<Probe> {
@@ -225,9 +336,17 @@ impl Runner {
 
     /// Poll `poll_no_interesting_tasks` with `probe`'s waker.
     fn poll_probe(&mut self, name: &str) -> Result<Poll<()>> {
-        let waker = Waker::from(self.probe(name));
+        let probe = self.probe(name);
+        let poll = self.poll_with(&Waker::from(probe.clone()))?;
+        if poll.is_pending() {
+            self.armed = Some((name.to_string(), probe.wakes.load(Ordering::SeqCst)));
+        }
+        Ok(poll)
+    }
+
+    fn poll_with(&mut self, waker: &Waker) -> Result<Poll<()>> {
         let fut = self.store.run_concurrent(async |accessor| {
-            accessor.poll_no_interesting_tasks(&mut Context::from_waker(&waker))
+            accessor.poll_no_interesting_tasks(&mut Context::from_waker(waker))
         });
         Ok(poll_until_stalled(fut)?.context("run_concurrent did not return")??)
     }
@@ -262,10 +381,13 @@ impl Runner {
                 let id = format!("{}{suffix}", arg(1)?);
                 let func = self.func(arg(2)?)?;
                 let outcome = Arc::new(Mutex::new(Outcome::Pending));
-                let handle = self.store.spawn(CallTask {
-                    func,
-                    outcome: outcome.clone(),
-                });
+                let handle = self
+                    .store
+                    .spawn(CallTask {
+                        func,
+                        outcome: outcome.clone(),
+                    })
+                    .handle()?;
                 self.calls.insert(
                     id,
                     Call {
@@ -367,8 +489,34 @@ impl Runner {
                     }
                 }
             }
+            Some("diverge") => {
+                let why = items
+                    .get(1)
+                    .and_then(Sexpr::string)
+                    .context("`(diverge ...)` needs a quoted reason first")?;
+                let mut chosen = None;
+                for branch in &items[2..] {
+                    let name = branch.head().context("a `(diverge ...)` branch")?;
+                    ensure!(
+                        name == "default" || BACKENDS.contains(&name),
+                        "unknown backend `{name}` (known: {})",
+                        BACKENDS.join(", ")
+                    );
+                    if name == backend::NAME || (name == "default" && chosen.is_none()) {
+                        chosen = Some((name, branch));
+                    }
+                }
+                let (name, branch) = chosen.context("`(diverge ...)` needs a `default` branch")?;
+                if name != "default" {
+                    self.report.diverged.push(why.to_string());
+                }
+                for action in &branch.list().unwrap()[1..] {
+                    self.action(action, suffix)?;
+                }
+            }
             Some("expect") => {
                 for check in &items[1..] {
+                    self.report.checks += 1;
                     self.check(check, suffix)
                         .with_context(|| format!("line {}: `{check}`", check.line()))?;
                 }
@@ -385,9 +533,8 @@ impl Runner {
         match (s.head(), items.len()) {
             (Some("count"), 2) => {
                 let want = number(&items[1])? as usize;
-                let got = self.count();
-                if got != want {
-                    self.fail(line, format!("count is {got}, expected {want}"));
+                if let Some(msg) = self.count_is(want)? {
+                    self.fail(line, msg);
                 }
             }
             (Some(want @ ("ready" | "pending")), 1 | 2) => {
@@ -467,27 +614,129 @@ fn tls_gates() -> Arc<Mutex<Gates>> {
     GATES.with(|g| g.borrow().clone().expect("gates are set by Runner::new"))
 }
 
-/// Run a scenario from its text. Returns an error listing every failed
-/// check.
-pub fn run_str(src: &str) -> Result<()> {
-    let items = sexpr::parse(src)?;
-    let (first, script) = items.split_first().context("empty scenario")?;
-    let spec = Spec::parse(first).with_context(|| format!("line {}", first.line()))?;
-    let mut runner = Runner::new(spec)?;
-    for action in script {
-        runner
-            .action(action, "")
-            .with_context(|| format!("line {}: `{action}`", action.line()))?;
+/// An allowed failure: `(fails-on ...)` (`must` set) or `(may-fail-on ...)`.
+struct Expected {
+    text: String,
+    why: String,
+    must: bool,
+}
+
+/// The `(fails-on BACKEND "TEXT" "WHY")` and `(may-fail-on ...)` items of a
+/// scenario for this backend; every other top-level item stays in `script`.
+fn expected_failures(script: &mut Vec<Sexpr>) -> Result<Vec<Expected>> {
+    let mut out = Vec::new();
+    let mut err = None;
+    script.retain(|item| {
+        let must = match item.head() {
+            Some("fails-on") => true,
+            Some("may-fail-on") => false,
+            _ => return true,
+        };
+        let items = item.list().unwrap();
+        match (
+            items.get(1).and_then(Sexpr::atom),
+            items.get(2).and_then(Sexpr::string),
+            items.get(3).and_then(Sexpr::string),
+            items.len(),
+        ) {
+            (Some(name), Some(text), Some(why), 4) if BACKENDS.contains(&name) => {
+                if name == backend::NAME {
+                    out.push(Expected {
+                        text: text.to_string(),
+                        why: why.to_string(),
+                        must,
+                    });
+                }
+            }
+            _ => {
+                err.get_or_insert_with(|| {
+                    anyhow::anyhow!(
+                        "line {}: expected `({} BACKEND \"TEXT\" \"WHY\")` with BACKEND one of {}",
+                        item.line(),
+                        item.head().unwrap_or_default(),
+                        BACKENDS.join(", ")
+                    )
+                });
+            }
+        }
+        false
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(out),
     }
-    if !runner.failures.is_empty() {
-        bail!("{}", runner.failures.join("\n"));
+}
+
+/// Play a scenario; a panic inside Wasmtime becomes an error.
+fn play(spec: &Sexpr, script: &[Sexpr]) -> Result<Report> {
+    let spec = Spec::parse(spec).with_context(|| format!("line {}", spec.line()))?;
+    let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut runner = Runner::new(spec)?;
+        for action in script {
+            runner
+                .action(action, "")
+                .with_context(|| format!("line {}: `{action}`", action.line()))?;
+        }
+        if !runner.failures.is_empty() {
+            bail!("{}", runner.failures.join("\n"));
+        }
+        Ok(runner.report)
+    }));
+    played.unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        bail!("Wasmtime panicked: {msg}")
+    })
+}
+
+/// Run a scenario from its text on this backend. Returns what it went
+/// through, or an error listing every failed check (or, for a scenario
+/// expected to fail here, saying how it did not).
+pub fn run_str(src: &str) -> Result<Report> {
+    let mut items = sexpr::parse(src)?;
+    ensure!(!items.is_empty(), "empty scenario");
+    let spec = items.remove(0);
+    let expected = expected_failures(&mut items)?;
+    let result = play(&spec, &items);
+    if expected.is_empty() {
+        return result;
     }
-    Ok(())
+    let error = match result {
+        Ok(report) => match expected.iter().find(|e| e.must) {
+            Some(e) => bail!(
+                "expected to fail on {} ({}), but passed",
+                backend::NAME,
+                e.why
+            ),
+            None => return Ok(report),
+        },
+        Err(e) => format!("{e:#}"),
+    };
+    match expected.iter().find(|e| error.contains(e.text.as_str())) {
+        Some(e) => Ok(Report {
+            failed_as_expected: Some(e.why.clone()),
+            ..Report::default()
+        }),
+        None => bail!(
+            "expected to fail on {} with `{}`, but failed otherwise: {error}",
+            backend::NAME,
+            expected[0].text
+        ),
+    }
 }
 
 /// Run the scenario file at `path`.
-pub fn run_file(path: &std::path::Path) -> Result<()> {
+pub fn run_file(path: &std::path::Path) -> Result<Report> {
     let src =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     run_str(&src).with_context(|| format!("scenario {}", path.display()))
+}
+
+/// Run a generated plan's scenario: `Err` with what went wrong, a panic
+/// inside Wasmtime (a debug assertion, say) included.
+pub fn check(plan: &crate::generate::Plan) -> std::result::Result<Report, String> {
+    run_str(&plan.scenario()).map_err(|e| format!("{e:#}"))
 }

@@ -1,7 +1,8 @@
 //! A small reader for the s-expressions of scenario files.
 //!
 //! Scenario files look like `.wast` files: parenthesised lists of atoms,
-//! `;;` line comments, and nothing else.
+//! `;;` line comments, and double-quoted strings (kept as atoms, quotes
+//! included; [`Sexpr::string`] reads one).
 
 use anyhow::{Result, bail};
 
@@ -31,6 +32,11 @@ impl Sexpr {
             Sexpr::List(items, _) => Some(items),
             Sexpr::Atom(..) => None,
         }
+    }
+
+    /// The text of a double-quoted string atom, without its quotes.
+    pub fn string(&self) -> Option<&str> {
+        self.atom()?.strip_prefix('"')?.strip_suffix('"')
     }
 
     /// The head atom of a list, e.g. `call` for `(call c1 a.run)`.
@@ -82,6 +88,22 @@ pub fn parse(src: &str) -> Result<Vec<Sexpr>> {
                     _ => bail!("line {line}: unbalanced `)`"),
                 }
             }
+            '"' => {
+                let start = line;
+                let mut atom = String::from(c);
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some(c) => {
+                            line += usize::from(c == '\n');
+                            atom.push(c);
+                        }
+                        None => bail!("line {start}: unterminated string"),
+                    }
+                }
+                atom.push('"');
+                stack.last_mut().unwrap().0.push(Sexpr::Atom(atom, start));
+            }
             _ => {
                 let mut atom = String::from(c);
                 while let Some(&c) = chars.peek() {
@@ -115,6 +137,17 @@ mod tests {
         assert_eq!(v[0].to_string(), "(a (b c) d)");
         assert_eq!(v[0].list().unwrap()[2].line(), 2);
         assert_eq!(v[1].head(), Some("e"));
+    }
+
+    #[test]
+    fn reads_strings_with_spaces_and_parentheses() {
+        let v = parse("(a \"b (c) ;; d\"\n e)").unwrap();
+        let items = v[0].list().unwrap();
+        assert_eq!(items[1].string(), Some("b (c) ;; d"));
+        assert_eq!(items[2].atom(), Some("e"));
+        assert_eq!(items[2].line(), 2);
+        assert_eq!(items[2].string(), None);
+        assert!(parse("(a \"b)").is_err());
     }
 
     #[test]

@@ -193,7 +193,8 @@ fn name(s: &Sexpr) -> Result<String> {
     Ok(a.to_string())
 }
 
-pub(crate) fn number(s: &Sexpr) -> Result<u32> {
+/// A number atom.
+pub fn number(s: &Sexpr) -> Result<u32> {
     s.atom()
         .and_then(|a| a.parse().ok())
         .with_context(|| format!("expected a number, found `{s}`"))

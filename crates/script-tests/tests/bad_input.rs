@@ -614,6 +614,24 @@ fn build_cli_refuses_a_missing_cli_source() {
     );
 }
 
+#[test]
+fn conformance_and_fuzz_refuse_an_unknown_backend_and_a_bad_count() {
+    let p = Project::new("bad-backend");
+    for script in ["conformance.sh", "fuzz.sh"] {
+        p.run(script, &["--backend", "upstream-46"])
+            .expect_failure()
+            .stderr_has("unknown backend 'upstream-46'")
+            .stderr_has("upstream-48");
+        p.run(script, &["--backend"])
+            .expect_failure()
+            .stderr_has("--backend needs a value");
+        p.run(script, &["--seeds", "many"])
+            .expect_failure()
+            .stderr_has("--seeds takes a whole number, not 'many'");
+    }
+    assert!(!p.work.exists(), "a refused run created the work directory");
+}
+
 // 9. broken links in the documentation
 
 /// A README and one docs page whose links all resolve.

@@ -1,0 +1,13 @@
+//! The conformance suite's runner on upstream Wasmtime 45.0.3, from the
+//! crates registry: the patched runner's sources (`run.rs`, `cli.rs`)
+//! compiled against this release, with this crate's `backend` adapter.
+
+pub use conformance::{compose, generate, sexpr, spec};
+
+mod backend;
+#[path = "../../conformance/src/cli.rs"]
+pub mod cli;
+#[path = "../../conformance/src/run.rs"]
+pub mod run;
+
+pub use run::{Report, check, run_file, run_str};

@@ -1,0 +1,24 @@
+//! The backend adapter for the patched Wasmtime 44.0.3: what the runner
+//! (`run.rs`, compiled once per backend) needs from the Wasmtime it runs on
+//! and that differs between versions.
+
+use crate::compose::Encoding;
+use wasmtime::{AsContextMut, Config, Store};
+
+/// The backend's name, as scenarios and `scripts/conformance.sh` spell it.
+pub const NAME: &str = "patched";
+
+/// The binary encoding of the components the suite builds.
+pub const ENCODING: Encoding = Encoding::Cm44;
+
+/// Turn on the component-model features a scenario may use beyond those
+/// every version names alike.
+pub fn configure(config: &mut Config) {
+    config.wasm_component_model_async_builtins(true);
+}
+
+/// The exact number of interesting tasks in the store, where the backend can
+/// tell it.
+pub fn exact_count<T: 'static>(store: &mut Store<T>) -> Option<usize> {
+    Some(store.as_context_mut().interesting_task_count())
+}
