@@ -544,14 +544,14 @@ impl Plan {
             }
         }
         // A cancel of a STARTING subtask whose start may already be in the
-        // store's work queue.
-        let held = exports().any(|e| e.body.contains(&Step::BackpressureInc));
+        // store's work queue: the callee's instance may be held by
+        // backpressure or by another task of its own.
         let cancels = exports().any(|e| {
             e.body
                 .iter()
                 .any(|s| matches!(s, Step::CallCancel { .. } | Step::CallCancelAsync { .. }))
         });
-        if held && cancels {
+        if cancels {
             out.push((
                 "upstream-45",
                 "`subtask.cancel` called after terminal status delivered",
@@ -559,6 +559,7 @@ impl Plan {
             ));
         }
         // A `call_async` future dropped before its call started.
+        let held = exports().any(|e| e.body.contains(&Step::BackpressureInc));
         if held
             && self
                 .actions
