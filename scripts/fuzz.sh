@@ -40,10 +40,9 @@ while [[ $# -gt 0 ]]; do
       ;;
     --backend)
       [[ $# -ge 2 ]] || die "--backend needs a value"
-      case "$2" in
-        patched | upstream-45 | upstream-48) backend="$2" ;;
-        *) die "unknown backend '$2' (known: patched upstream-45 upstream-48)" ;;
-      esac
+      [[ " ${CONFORMANCE_BACKENDS[*]} " == *" $2 "* ]] ||
+        die "unknown backend '$2' (known: ${CONFORMANCE_BACKENDS[*]})"
+      backend="$2"
       shift 2
       ;;
     --seconds | --seeds | --start)

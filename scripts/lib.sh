@@ -16,6 +16,10 @@ BASE_TREE="$WORK/base"
 # The patched tree the workspace builds against.
 PATCHED_TREE="$WORK/wasmtime"
 BASE_TAG="pristine"
+# The conformance suite's backends (scripts/conformance.sh, scripts/fuzz.sh);
+# crates/conformance/src/run.rs knows the same names.
+# shellcheck disable=SC2034
+CONFORMANCE_BACKENDS=(patched upstream-45 upstream-48)
 
 # Fixed identities and dates: applying the series twice gives the same commits.
 export GIT_AUTHOR_NAME="wasmtime-patches" GIT_AUTHOR_EMAIL="wasmtime-patches@localhost"

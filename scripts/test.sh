@@ -45,15 +45,17 @@ passed=0
 failed=0
 failures=()
 step() {
-  local name="$1"
+  local name="$1" t0
   shift
   note "==> $name"
+  t0=$(date +%s)
   if "$@"; then
     passed=$((passed + 1))
+    note "    done in $(($(date +%s) - t0))s"
   else
     failed=$((failed + 1))
     failures+=("$name")
-    note "FAILED: $name"
+    note "FAILED: $name (after $(($(date +%s) - t0))s)"
   fi
 }
 
@@ -125,10 +127,13 @@ step "the patched wasmtime CLI builds" build_cli
 # Tests print their own summaries; keep the last one of each binary for ours.
 log="$ROOT/target/test.log"
 mkdir -p "$ROOT/target"
+note "==> cargo test --workspace"
+t0=$(date +%s)
 set +e
 cargo test --workspace 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
+note "    done in $(($(date +%s) - t0))s"
 tests_passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")
 tests_failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")
 if [[ "$rc" -ne 0 ]]; then

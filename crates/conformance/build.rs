@@ -36,7 +36,7 @@ fn main() {
     std::fs::write(out_dir.join("scenarios.rs"), out).unwrap();
     std::fs::write(
         out_dir.join("generated.rs"),
-        format!("use {krate}::{{check, generate}};\n"),
+        format!("use {krate}::{{check, cli::write_shrunk, generate}};\n"),
     )
     .unwrap();
 }

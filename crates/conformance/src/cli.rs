@@ -31,8 +31,8 @@ impl Args {
     }
 }
 
-/// Shrink a failing seed's plan and write it to `dir/seed-N.wast`.
-fn write_shrunk(dir: &Path, seed: u64, plan: Plan) -> Result<PathBuf> {
+/// Shrinks a failing seed's plan and writes it to `dir/seed-N.wast`.
+pub fn write_shrunk(dir: &Path, seed: u64, plan: Plan) -> Result<PathBuf> {
     let small = shrink(plan, |p| check(p).is_err());
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("seed-{seed}.wast"));

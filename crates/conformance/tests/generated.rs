@@ -8,10 +8,10 @@
 //! panic inside Wasmtime (a debug assertion, say) counts as a failure of the
 //! seed that caused it.
 
-// `use <this backend's runner crate>::{check, generate};`
+// `use <this backend's runner crate>::{check, cli::write_shrunk, generate};`
 include!(concat!(env!("OUT_DIR"), "/generated.rs"));
 
-use generate::{Plan, shrink};
+use generate::Plan;
 
 fn seeds() -> std::ops::Range<u64> {
     let var = |name: &str, default: u64| {
@@ -36,13 +36,10 @@ fn generated_plans_match_the_model() {
                 if std::env::var_os("CONFORMANCE_NO_SHRINK").is_some() {
                     panic!("seed {seed} fails (not shrunk: CONFORMANCE_NO_SHRINK is set): {e}");
                 }
-                let small = shrink(plan, |p| check(p).is_err());
-                let text = small.scenario();
                 let dir =
                     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-failures");
-                std::fs::create_dir_all(&dir).unwrap();
-                let path = dir.join(format!("seed-{seed}.wast"));
-                std::fs::write(&path, &text).unwrap();
+                let path = write_shrunk(&dir, seed, plan).unwrap();
+                let text = std::fs::read_to_string(&path).unwrap();
                 panic!(
                     "seed {seed} fails: {e}\nshrunk to {} (copy it to tests/scenarios/ as a regression scenario):\n{text}",
                     path.display()
