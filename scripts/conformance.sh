@@ -23,7 +23,9 @@ Failing seeds are shrunk into target/conformance-failures/NAME/. Each
 backend's output is also kept in target/conformance/NAME.log.
 
 Prepares the base and applies the series first if needed: the workspace
-builds against the patched tree whichever backend runs.
+builds against the patched tree whichever backend runs. Builds what
+'cargo test --workspace' builds (after it, nothing), then runs the backends'
+runner binaries.
 
 Options:
   --backend NAME  run on NAME (repeatable; default: all three)
