@@ -9,7 +9,7 @@
 //! compiled.
 
 use anyhow::{Context as _, Result, bail};
-use conformance::{compose::compose, sexpr, spec::Spec};
+use conformance::{compose::compose, spec::Spec};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::hint::black_box;
 use std::time::Instant;
@@ -80,7 +80,7 @@ pub struct Bench {
 
 impl Bench {
     pub fn new() -> Result<Bench> {
-        let spec = Spec::parse(&sexpr::parse(COMPONENT)?[0])?;
+        let spec = Spec::parse_str(COMPONENT)?;
         let bytes = compose(&spec)?;
         let mut config = Config::new();
         config

@@ -1,10 +1,11 @@
 //! The backend adapter for upstream Wasmtime 45.0.3.
 
+use crate::backends::Backend;
 use crate::compose::Encoding;
 use wasmtime::{Config, Store};
 
-/// The backend's name, as scenarios and `scripts/conformance.sh` spell it.
-pub const NAME: &str = "upstream-45";
+/// Which backend this is.
+pub const BACKEND: Backend = Backend::Upstream45;
 
 /// The binary encoding of the components the suite builds.
 pub const ENCODING: Encoding = Encoding::Cm44;

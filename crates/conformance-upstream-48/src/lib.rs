@@ -2,7 +2,7 @@
 //! crates registry: the patched runner's sources (`run.rs`, `cli.rs`)
 //! compiled against this release, with this crate's `backend` adapter.
 
-pub use conformance::{compose, generate, sexpr, spec};
+pub use conformance::{backends, compose, generate, scenario, spec};
 
 mod backend;
 #[path = "../../conformance/src/cli.rs"]
@@ -10,4 +10,4 @@ pub mod cli;
 #[path = "../../conformance/src/run.rs"]
 pub mod run;
 
-pub use run::{Report, check, run_file, run_str};
+pub use run::{Report, check, run_file, run_scenario, run_str};

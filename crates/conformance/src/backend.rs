@@ -2,11 +2,12 @@
 //! (`run.rs`, compiled once per backend) needs from the Wasmtime it runs on
 //! and that differs between versions.
 
+use crate::backends::Backend;
 use crate::compose::Encoding;
 use wasmtime::{AsContextMut, Config, Store};
 
-/// The backend's name, as scenarios and `scripts/conformance.sh` spell it.
-pub const NAME: &str = "patched";
+/// Which backend this is.
+pub const BACKEND: Backend = Backend::Patched;
 
 /// The binary encoding of the components the suite builds.
 pub const ENCODING: Encoding = Encoding::Cm44;

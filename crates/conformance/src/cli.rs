@@ -89,7 +89,7 @@ pub fn conformance() -> Result<()> {
     }
     // A panic is reported as the failure of its scenario or seed.
     std::panic::set_hook(Box::new(|_| {}));
-    let name = backend::NAME;
+    let name = backend::BACKEND.name();
     let (mut passed, mut failed) = (0, 0);
     for file in scenario_files(&paths)? {
         let stem = file.file_stem().unwrap_or_default().to_string_lossy();
@@ -183,7 +183,7 @@ pub fn fuzz() -> Result<()> {
             .as_secs()
             << 20
     });
-    let name = backend::NAME;
+    let name = backend::BACKEND.name();
     println!("fuzz: {name}: seeds from {start}, for up to {seconds}s");
     let began = Instant::now();
     let deadline = began + Duration::from_secs(seconds);

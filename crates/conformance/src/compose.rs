@@ -8,7 +8,7 @@
 //! instantiates the actors in order (each gets the exports of the actors
 //! before it as imports), and exports every actor export as `actor-export`.
 
-use crate::spec::{Actor, Export, Lift, Lower, Spec, Step};
+use crate::spec::{Actor, Export, Lift, Lower, Spec, Step, Target};
 use anyhow::{Context, Result};
 use std::fmt::Write;
 use wasm_encoder::{
@@ -80,8 +80,8 @@ impl FuncTypes {
 }
 
 /// The exports of earlier actors that `actor` calls, in a stable order.
-fn targets(actor: &Actor) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn targets(actor: &Actor) -> Vec<Target> {
+    let mut out: Vec<Target> = Vec::new();
     for export in &actor.exports {
         for step in export.body.iter().chain(export.threads.iter().flatten()) {
             if let Step::Call { target, .. }
@@ -100,7 +100,7 @@ fn targets(actor: &Actor) -> Vec<String> {
 /// Whether the export `target` has an async function type: it is lifted
 /// async, or (for Wasmtime 48, which refuses an async lowering of a
 /// sync-typed function) some actor lowers it async.
-pub fn async_typed(spec: &Spec, target: &str, encoding: Encoding) -> bool {
+pub fn async_typed(spec: &Spec, target: &Target, encoding: Encoding) -> bool {
     let lifted_async = spec
         .export(target)
         .is_some_and(|(_, e)| e.lift != Lift::Sync);
@@ -109,12 +109,12 @@ pub fn async_typed(spec: &Spec, target: &str, encoding: Encoding) -> bool {
 }
 
 /// Whether `actor` needs an async lowering of `target`.
-fn lowered_async(spec: &Spec, actor: &Actor, target: &str, encoding: Encoding) -> bool {
+fn lowered_async(spec: &Spec, actor: &Actor, target: &Target, encoding: Encoding) -> bool {
     async_typed(spec, target, encoding) || async_lowers(actor, target)
 }
 
 /// Whether a step of `actor` lowers `target` async.
-fn async_lowers(actor: &Actor, target: &str) -> bool {
+fn async_lowers(actor: &Actor, target: &Target) -> bool {
     actor.exports.iter().any(|export| {
         export
             .body
@@ -132,8 +132,8 @@ fn async_lowers(actor: &Actor, target: &str) -> bool {
     })
 }
 
-fn import_name(target: &str) -> String {
-    target.replace('.', "-")
+fn import_name(target: &Target) -> String {
+    format!("{}-{}", target.actor, target.export)
 }
 
 /// The binary encodings of the component model the suite emits: the
@@ -161,7 +161,7 @@ pub fn compose_for(spec: &Spec, encoding: Encoding) -> Result<Vec<u8>> {
     let note = outer.import("note", ComponentTypeRef::Func(types.note));
 
     // Outer function index of every export instantiated so far.
-    let mut exported: Vec<(String, u32)> = Vec::new();
+    let mut exported: Vec<(Target, u32)> = Vec::new();
     for actor in &spec.actors {
         let inner = compose_actor(spec, actor, encoding)?;
         let component = outer.component(Some(&actor.name), inner);
@@ -179,7 +179,7 @@ pub fn compose_for(spec: &Spec, encoding: Encoding) -> Result<Vec<u8>> {
         let instance = outer.instantiate(Some(&actor.name), component, args);
         for export in &actor.exports {
             let func = outer.alias_export(instance, &export.name, ComponentExportKind::Func);
-            let name = format!("{}.{}", actor.name, export.name);
+            let name = Target::new(&actor.name, &export.name);
             outer.export(&import_name(&name), ComponentExportKind::Func, func, None);
             exported.push((name, func));
         }
@@ -324,7 +324,7 @@ fn compose_actor(spec: &Spec, actor: &Actor, encoding: Encoding) -> Result<Compo
                 ]
             }
         };
-        let name = format!("{}.{}", actor.name, export.name);
+        let name = Target::new(&actor.name, &export.name);
         let ty = types.run(async_typed(spec, &name, encoding));
         let lifted = b.lift_func(Some(&export.name), entry, ty, options);
         b.export(&export.name, ComponentExportKind::Func, lifted, None);
@@ -336,7 +336,7 @@ fn compose_actor(spec: &Spec, actor: &Actor, encoding: Encoding) -> Result<Compo
 fn main_module(
     spec: &Spec,
     actor: &Actor,
-    targets: &[String],
+    targets: &[Target],
     encoding: Encoding,
 ) -> Result<String> {
     let mut m = String::from("(module\n");

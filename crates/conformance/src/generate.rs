@@ -64,9 +64,10 @@
 //! `Gen::threads_allowed`), and so calls or cancels from explicit threads
 //! (the first actor has nobody to call).
 
-use crate::spec::{Actor, Export, Lift, Lower, Spec, Step};
+use crate::backends::Backend;
+use crate::scenario::{self, CallId, CallState, Check, ExpectedFailure, Located, Probe, Scenario};
+use crate::spec::{Actor, Export, Lift, Lower, Spec, Step, Target};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 
 /// A small deterministic PRNG (SplitMix64), so that a seed means the same
 /// plan on every machine.
@@ -102,11 +103,11 @@ impl Rng {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Start `call_concurrent` calls (`id`, `actor.export`), then drive.
-    Calls(Vec<(String, String)>),
+    Calls(Vec<(String, Target)>),
     /// Release a gate, then drive.
     Release(u32),
     /// `call_async`, polled until it returns or stalls (then dropped).
-    CallAsync(String, String),
+    CallAsync(String, Target),
     /// Drop the future of a started `call_concurrent` call.
     Drop(String),
     /// Release the trapping export's gate; the drive must trap. Always last.
@@ -144,7 +145,7 @@ struct Gen<'a> {
     next_note: u32,
     gates: u32,
     /// `actor.export` and kind of everything declared so far.
-    declared: Vec<(String, Kind, Lift)>,
+    declared: Vec<(Target, Kind, Lift)>,
     /// The actor being generated: its own exports are not callable from it.
     current: String,
     /// The actor whose instance may have backpressure on, if any.
@@ -196,11 +197,10 @@ impl Gen<'_> {
     }
 
     fn call(&mut self, lift: Lift) -> Option<Step> {
-        let own = format!("{}.", self.current);
-        let targets: Vec<(String, Lift)> = self
+        let targets: Vec<(Target, Lift)> = self
             .declared
             .iter()
-            .filter(|(t, _, _)| !t.starts_with(&own))
+            .filter(|(t, _, _)| t.actor != self.current)
             .filter(|(_, kind, _)| matches!(kind, Kind::Sync | Kind::Async | Kind::Outliving))
             .filter(|(_, _, l)| lift != Lift::Sync || *l == Lift::Sync)
             .map(|(t, _, l)| (t.clone(), *l))
@@ -211,7 +211,7 @@ impl Gen<'_> {
         // A call into an instance that may be held back by backpressure
         // blocks until it starts: only stackful tasks may wait for that
         // with a sync lower, and sync tasks never make such calls.
-        let targets: Vec<(String, Lift)> = targets
+        let targets: Vec<(Target, Lift)> = targets
             .into_iter()
             .filter(|(t, _)| lift != Lift::Sync || !self.in_holdable(t))
             .collect();
@@ -233,11 +233,10 @@ impl Gen<'_> {
     }
 
     fn cancel(&mut self) -> Option<Step> {
-        let own = format!("{}.", self.current);
-        let targets: Vec<String> = self
+        let targets: Vec<Target> = self
             .declared
             .iter()
-            .filter(|(t, _, _)| !t.starts_with(&own))
+            .filter(|(t, _, _)| t.actor != self.current)
             .filter(|(_, kind, _)| *kind == Kind::Cancellable)
             .map(|(t, _, _)| t.clone())
             .collect();
@@ -251,11 +250,8 @@ impl Gen<'_> {
         })
     }
 
-    fn in_holdable(&self, target: &str) -> bool {
-        match &self.holdable {
-            Some(actor) => target.split_once('.').map(|(a, _)| a) == Some(actor.as_str()),
-            None => false,
-        }
+    fn in_holdable(&self, target: &Target) -> bool {
+        self.holdable.as_ref() == Some(&target.actor)
     }
 
     /// Only the first actor spawns threads: in 44.0.3 `thread.new-indirect`
@@ -398,7 +394,8 @@ impl Plan {
                     Lift::Stackful
                 };
                 let export = g.export("hold".into(), Kind::Hold, lift);
-                g.declared.push((format!("{name}.hold"), Kind::Hold, lift));
+                g.declared
+                    .push((Target::new(name, "hold"), Kind::Hold, lift));
                 actor.exports.push(export);
                 // Something to cancel while it waits to start.
                 let lift = if g.rng.chance(50) {
@@ -408,7 +405,7 @@ impl Plan {
                 };
                 let export = g.export("wait".into(), Kind::Cancellable, lift);
                 g.declared
-                    .push((format!("{name}.wait"), Kind::Cancellable, lift));
+                    .push((Target::new(name, "wait"), Kind::Cancellable, lift));
                 actor.exports.push(export);
             }
             let export_count = 1 + g.rng.below(3);
@@ -427,7 +424,7 @@ impl Plan {
                 };
                 let export = g.export(format!("f{i}"), kind, lift);
                 g.declared
-                    .push((format!("{name}.{}", export.name), kind, lift));
+                    .push((Target::new(name, &export.name), kind, lift));
                 actor.exports.push(export);
             }
             actors.push(actor);
@@ -436,7 +433,7 @@ impl Plan {
             g.current = actors[0].name.clone();
             let export = g.export("trap".into(), Kind::Trapper, Lift::Callback);
             g.declared.push((
-                format!("{}.trap", actors[0].name),
+                Target::new(&actors[0].name, "trap"),
                 Kind::Trapper,
                 Lift::Callback,
             ));
@@ -445,7 +442,7 @@ impl Plan {
         // Gates the rounds release; the trapper's own gate comes after them.
         let trap_gate = g.gates;
         let gates = if trap { g.gates - 1 } else { g.gates };
-        let callable: Vec<String> = g
+        let callable: Vec<Target> = g
             .declared
             .iter()
             .filter(|(_, k, _)| !matches!(k, Kind::Cancellable | Kind::Trapper | Kind::Hold))
@@ -517,11 +514,10 @@ impl Plan {
         }
     }
 
-    /// The scenario file for this plan, with the model's expectations.
     /// The known upstream shortcomings this plan can run into, as
     /// `(backend, error text, why)`: the scenario may fail on that backend,
     /// but only with that error (see `docs/CONFORMANCE.md`).
-    pub fn upstream_exposures(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+    pub fn upstream_exposures(&self) -> Vec<(Backend, &'static str, &'static str)> {
         let mut out = Vec::new();
         let exports = || self.spec.actors.iter().flat_map(|a| &a.exports);
         // A callback that YIELDs while its task's threads wait or yield.
@@ -530,7 +526,7 @@ impl Plan {
         }) {
             // The callback's turn finds no event, or a thread's cancellable
             // yield finds NONE where only a cancellation can be.
-            for backend in ["upstream-45", "upstream-48"] {
+            for backend in [Backend::Upstream45, Backend::Upstream48] {
                 for text in [
                     "delivering non-present event",
                     "matches!(event, Event::Cancelled)",
@@ -553,7 +549,7 @@ impl Plan {
         });
         if cancels {
             out.push((
-                "upstream-45",
+                Backend::Upstream45,
                 "`subtask.cancel` called after terminal status delivered",
                 "45 does not cancel a STARTING subtask whose start is in the work queue",
             ));
@@ -567,7 +563,7 @@ impl Plan {
                 .any(|a| matches!(a, Action::CallAsync(..)))
         {
             out.push((
-                "upstream-48",
+                Backend::Upstream48,
                 "the host future for this call was dropped before it started",
                 "48 fails the store instead of cancelling the call",
             ));
@@ -581,7 +577,7 @@ impl Plan {
                 })
         }) {
             out.push((
-                "upstream-48",
+                Backend::Upstream48,
                 "cannot block a synchronous task before returning",
                 "48 traps a sync task that blocks on an async-typed callee",
             ));
@@ -589,72 +585,82 @@ impl Plan {
         out
     }
 
+    /// The scenario file for this plan, with the model's expectations.
     pub fn scenario(&self) -> String {
-        let mut out = String::new();
-        out.push_str(";; Generated scenario (see crates/conformance/src/generate.rs).\n");
-        out.push_str(&self.spec.to_text());
-        for (backend, text, why) in self.upstream_exposures() {
-            writeln!(out, "(may-fail-on {backend} \"{text}\" \"{why}\")").unwrap();
-        }
+        format!(
+            ";; Generated scenario (see crates/conformance/src/generate.rs).\n{}",
+            self.to_scenario()
+        )
+    }
+
+    /// The scenario for this plan: the host actions, each followed by an
+    /// `(expect ...)` of the model's state after it.
+    pub fn to_scenario(&self) -> Scenario {
+        use scenario::Action as A;
+        let expected_failures = self
+            .upstream_exposures()
+            .into_iter()
+            .map(|(backend, text, why)| ExpectedFailure {
+                backend,
+                text: text.into(),
+                why: why.into(),
+                must: false,
+            })
+            .collect();
         let mut model = Model::new(&self.spec);
-        let mut wakes = 0;
-        let mut armed = false;
-        let mut expect = |out: &mut String, model: &Model| {
-            let count = model.count();
-            let mut line = format!("(expect (count {count})");
-            if armed && count == 0 {
-                wakes += 1;
-            }
-            armed = count > 0;
-            write!(
-                line,
-                " (wakes {wakes}) ({})",
-                if count == 0 { "ready" } else { "pending" }
-            )
-            .unwrap();
-            for (id, outcome) in &model.calls {
-                write!(line, " (result {id} {outcome})").unwrap();
-            }
-            line.push(')');
-            writeln!(out, "{line}").unwrap();
-        };
-        expect(&mut out, &model);
+        let mut waker = Waker::default();
+        let mut script = vec![waker.expect(&model)];
+        let id = |id: &String| CallId(id.clone());
         for action in &self.actions {
+            let mut push = |action| script.push(Located::new(action));
             match action {
                 Action::Calls(calls) => {
-                    for (id, target) in calls {
-                        writeln!(out, "(call {id} {target})").unwrap();
-                        model.host_call(id, target);
+                    for (i, target) in calls {
+                        push(A::Call {
+                            id: id(i),
+                            target: target.clone(),
+                        });
+                        model.host_call(i, target);
                     }
-                    out.push_str("(drive)\n");
+                    push(A::Drive);
                     model.run();
                 }
                 Action::Release(gate) => {
-                    writeln!(out, "(release {gate})\n(drive)").unwrap();
+                    push(A::Release(*gate));
+                    push(A::Drive);
                     model.released.insert(*gate);
                     model.run();
                 }
-                Action::CallAsync(id, target) => {
-                    writeln!(out, "(call-async {id} {target})").unwrap();
-                    model.host_call(id, target);
+                Action::CallAsync(i, target) => {
+                    push(A::CallAsync {
+                        id: id(i),
+                        target: target.clone(),
+                    });
+                    model.host_call(i, target);
                     model.run();
-                    model.drop_call_async(id);
+                    model.drop_call_async(i);
                     model.run();
                 }
-                Action::Drop(id) => {
-                    writeln!(out, "(drop {id})\n(drive)").unwrap();
-                    model.drop_call(id);
+                Action::Drop(i) => {
+                    push(A::Drop(id(i)));
+                    push(A::Drive);
+                    model.drop_call(i);
                 }
                 Action::Trap(gate) => {
-                    writeln!(out, "(release {gate})\n(drive-trap)").unwrap();
+                    push(A::Release(*gate));
+                    push(A::DriveTrap(None));
                     model.released.insert(*gate);
                     model.run();
                     assert!(model.trapped, "the model expected a trap");
                 }
             }
-            expect(&mut out, &model);
+            script.push(waker.expect(&model));
         }
-        out
+        Scenario {
+            spec: self.spec.clone(),
+            expected_failures,
+            script,
+        }
     }
 
     /// Smaller variants of this plan, for shrinking: each drops one action
@@ -745,7 +751,7 @@ impl Plan {
             Some(i) => {
                 i + 2 >= self.actions.len()
                     && self.actions[..i].iter().any(|a| match a {
-                        Action::Calls(calls) => calls.iter().any(|(_, t)| t.ends_with(".trap")),
+                        Action::Calls(calls) => calls.iter().any(|(_, t)| t.export == "trap"),
                         _ => false,
                     })
             }
@@ -769,65 +775,38 @@ pub fn shrink(plan: Plan, mut fails: impl FnMut(&Plan) -> bool) -> Plan {
     }
 }
 
-impl Spec {
-    /// The `(component ...)` text of this spec.
-    pub fn to_text(&self) -> String {
-        let mut out = String::from("(component\n");
-        for actor in &self.actors {
-            writeln!(out, "  (actor {}", actor.name).unwrap();
-            for e in &actor.exports {
-                let lift = match e.lift {
-                    Lift::Sync => "sync",
-                    Lift::Callback => "callback",
-                    Lift::Stackful => "stackful",
-                };
-                writeln!(out, "    (export {} {lift} (result {})", e.name, e.result).unwrap();
-                writeln!(out, "      (body{})", steps_text(&e.body)).unwrap();
-                for t in &e.threads {
-                    writeln!(out, "      (thread{})", steps_text(t)).unwrap();
-                }
-                out.truncate(out.len() - 1);
-                out.push_str(")\n");
-            }
-            out.truncate(out.len() - 1);
-            out.push_str(")\n");
-        }
-        out.truncate(out.len() - 1);
-        out.push_str(")\n\n");
-        out
-    }
+/// The host's waker as the model sees it: polled after every action, so
+/// armed while the store is busy and woken once when the count falls to 0.
+#[derive(Default)]
+struct Waker {
+    wakes: usize,
+    armed: bool,
 }
 
-fn steps_text(steps: &[Step]) -> String {
-    let mut out = String::new();
-    for s in steps {
-        out.push(' ');
-        out.push_str(&match s {
-            Step::Return => "return".into(),
-            Step::Yield => "yield".into(),
-            Step::Block(g) => format!("(block {g})"),
-            Step::Call { target, lower } => format!(
-                "(call {target} {})",
-                if *lower == Lower::Sync {
-                    "sync"
-                } else {
-                    "async"
-                }
-            ),
-            Step::CallCancel { target } => format!("(call-cancel {target})"),
-            Step::CallCancelAsync { target } => format!("(call-cancel-async {target})"),
-            Step::YieldCancellable => "yield-cancellable".into(),
-            Step::PollCancellable => "poll-cancellable".into(),
-            Step::BackpressureInc => "backpressure-inc".into(),
-            Step::BackpressureDec => "backpressure-dec".into(),
-            Step::Spawn(n) => format!("(spawn {n})"),
-            Step::WaitCancel => "wait-cancel".into(),
-            Step::Note(v) => format!("(note {v})"),
-            Step::Trap => "trap".into(),
-            Step::Exit => "exit".into(),
-        });
+impl Waker {
+    /// The checks after an action: the count, the wakes, the poll and every
+    /// host call's state.
+    fn expect(&mut self, model: &Model) -> Located<scenario::Action> {
+        let count = model.count();
+        if self.armed && count == 0 {
+            self.wakes += 1;
+        }
+        self.armed = count > 0;
+        let mut checks = vec![
+            Check::Count(count),
+            Check::Wakes(Probe::main(), self.wakes),
+            match count {
+                0 => Check::Ready(Probe::main()),
+                _ => Check::Pending(Probe::main()),
+            },
+        ];
+        for (id, state) in &model.calls {
+            checks.push(Check::Result(CallId(id.clone()), *state));
+        }
+        Located::new(scenario::Action::Expect(
+            checks.into_iter().map(Located::new).collect(),
+        ))
     }
-    out
 }
 
 /// The reference model: which tasks are alive, given the plan and the host
@@ -838,9 +817,9 @@ struct Model<'a> {
     tasks: Vec<MTask>,
     threads: Vec<MThread>,
     /// Host calls by id: `pending`, `dropped` or the result.
-    calls: BTreeMap<String, String>,
+    calls: BTreeMap<String, CallState>,
     /// Host calls not started yet (they start at the next drive).
-    queued: Vec<(String, String)>,
+    queued: Vec<(String, Target)>,
     /// Backpressure counters of the actors' instances.
     backpressure: BTreeMap<String, u32>,
     trapped: bool,
@@ -893,14 +872,14 @@ impl<'a> Model<'a> {
         self.tasks.iter().filter(|t| t.counted).count()
     }
 
-    fn host_call(&mut self, id: &str, target: &str) {
-        self.calls.insert(id.to_string(), "pending".into());
-        self.queued.push((id.to_string(), target.to_string()));
+    fn host_call(&mut self, id: &str, target: &Target) {
+        self.calls.insert(id.to_string(), CallState::Pending);
+        self.queued.push((id.to_string(), target.clone()));
     }
 
     fn drop_call(&mut self, id: &str) {
-        if self.calls[id] == "pending" {
-            self.calls.insert(id.to_string(), "dropped".into());
+        if self.calls[id] == CallState::Pending {
+            self.calls.insert(id.to_string(), CallState::Dropped);
         }
     }
 
@@ -930,7 +909,7 @@ impl<'a> Model<'a> {
     /// Create a task. In 44.0.3 a sync-lowered call of a sync-lifted export
     /// goes straight through the fused adapter and enters the callee even
     /// under backpressure (`bypass`); every other call waits to start.
-    fn start(&mut self, target: &str, host_call: Option<String>, bypass: bool) -> usize {
+    fn start(&mut self, target: &Target, host_call: Option<String>, bypass: bool) -> usize {
         let (actor, export) = self.spec.export(target).expect("valid target");
         let task = self.tasks.len();
         self.tasks.push(MTask {
@@ -962,8 +941,8 @@ impl<'a> Model<'a> {
         let t = &mut self.tasks[task];
         t.returned = true;
         if let Some(id) = &t.host_call {
-            if self.calls[id] == "pending" {
-                self.calls.insert(id.clone(), t.result.to_string());
+            if self.calls[id] == CallState::Pending {
+                self.calls.insert(id.clone(), CallState::Returned(t.result));
             }
         }
     }
@@ -973,7 +952,7 @@ impl<'a> Model<'a> {
         for (id, target) in std::mem::take(&mut self.queued) {
             if self.trapped {
                 // Refused: `Trap::CannotEnterComponent`, and no task.
-                self.calls.insert(id, "error".into());
+                self.calls.insert(id, CallState::Error);
             } else {
                 self.start(&target, Some(id), false);
             }

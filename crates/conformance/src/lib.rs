@@ -9,10 +9,14 @@
 //! `conformance-upstream-*` compile the same runner (`run.rs`, `cli.rs`)
 //! against upstream releases, each with its own `backend` adapter.
 
+pub mod backends;
 pub mod compose;
 pub mod generate;
-pub mod sexpr;
+mod kw;
+pub mod scenario;
 pub mod spec;
+
+pub use kw::KEYWORDS;
 
 #[cfg(feature = "runner")]
 mod backend;
@@ -22,4 +26,4 @@ pub mod cli;
 pub mod run;
 
 #[cfg(feature = "runner")]
-pub use run::{Report, check, run_file, run_str};
+pub use run::{Report, check, run_file, run_scenario, run_str};

@@ -7,53 +7,15 @@
 //! `conformance-upstream-*` crates for upstream releases. What differs
 //! between versions lives in `crate::backend`, the backend's adapter.
 //!
-//! Actions:
-//!
-//! - `(call ID ACTOR.EXPORT)`: start a call with `call_concurrent`, from a
-//!   task spawned in the store so that the call outlives the step; the call
-//!   starts at the next `(drive)`.
-//! - `(call-async ID ACTOR.EXPORT)`: call with `call_async`, poll it until it
-//!   completes or nothing more can happen, and drop it if it did not
-//!   complete (a host giving up on a call); then drive.
-//! - `(drop ID)`: drop the future of a `call_concurrent` call.
-//! - `(release N)`: let every current and future `block(N)` return.
-//! - `(drive)`: run the event loop until nothing more can happen; it must
-//!   not fail. `(drive-trap)`: the same, and it must fail with a trap;
-//!   `(drive-trap NAME)` names the `wasmtime::Trap` variant.
-//!   `(drive-panic WORD)`: the same, and Wasmtime must panic with a message
-//!   containing WORD (pins an internal-bug check of a debug build; nothing
-//!   may follow it).
-//! - `(poll PROBE)`: call `poll_no_interesting_tasks` with the waker of
-//!   `PROBE`, storing it if the store is busy.
-//! - `(repeat N ACTION...)`: run the actions N times; call ids inside get
-//!   the iteration appended.
-//! - `(expect CHECK...)`: check the state now.
-//! - `(diverge "WHY" (BACKEND ACTION...)... (default ACTION...))`: the
-//!   actions of the branch named after the backend under test, or else of
-//!   `default`. `WHY` gives the upstream change or spec rule that explains
-//!   the difference; the report lists it.
-//!
-//! A top-level `(fails-on BACKEND "TEXT" "WHY")` says that the scenario is
-//! expected to fail on that backend with an error containing `TEXT`. It
-//! then passes there only if it fails so; passing is an unexpected result.
-//! `(may-fail-on BACKEND "TEXT" "WHY")`, which the generator writes for
-//! plans that can run into a known upstream shortcoming, allows that
-//! failure without requiring it.
-//!
-//! Checks: `(count N)` (the exact count of interesting tasks; on a backend
-//! that cannot tell it, derived as `(ready)` for 0 and `(pending)` otherwise,
-//! polled with the waker the store holds so that no probe's wakes change,
-//! and counted as derived in the report), `(ready)` and
-//! `(pending)` (polled with the probe `main`, or `(ready PROBE)`),
-//! `(wakes N)` / `(wakes PROBE N)` (how many times a probe's waker has been
-//! woken so far), `(result ID V)`, `(result ID pending)`,
-//! `(result ID dropped)`, `(result ID error)`, `(notes V...)` (every value
-//! the guests passed to `note`, in order).
+//! The scenario language (`crate::scenario`) is described in
+//! `docs/scenario-language.md`.
 
 use crate::backend;
 use crate::compose::compose_for;
-use crate::sexpr::{self, Sexpr};
-use crate::spec::{Spec, number};
+use crate::scenario::{
+    Action, CallId, CallState, Check, Located, Pos, Probe as ProbeName, Scenario,
+};
+use crate::spec::{Spec, Target};
 use anyhow::{Context as _, Result, bail, ensure};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -91,6 +53,17 @@ enum Outcome {
     Returned(u32),
     Dropped,
     Error(String),
+}
+
+impl Outcome {
+    fn state(&self) -> CallState {
+        match self {
+            Outcome::Pending => CallState::Pending,
+            Outcome::Returned(v) => CallState::Returned(*v),
+            Outcome::Dropped => CallState::Dropped,
+            Outcome::Error(_) => CallState::Error,
+        }
+    }
 }
 
 struct Call {
@@ -137,9 +110,6 @@ fn poll_until_stalled<F: Future>(future: F) -> Result<Option<F::Output>> {
     }
     bail!("the event loop still had work after {DRIVE_LIMIT} polls")
 }
-
-/// The backends a scenario may name.
-pub const BACKENDS: [&str; 3] = ["patched", "upstream-45", "upstream-48"];
 
 /// What a scenario that passed went through.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -222,6 +192,8 @@ pub struct Runner {
     armed: Option<(String, usize)>,
     failures: Vec<String>,
     report: Report,
+    /// The scenario's text, for the line numbers of failures.
+    source: String,
 }
 
 /// The engine every scenario uses: the component model with its async
@@ -239,7 +211,7 @@ fn engine() -> Result<Engine> {
 }
 
 impl Runner {
-    pub fn new(spec: Spec) -> Result<Runner> {
+    pub fn new(spec: Spec, source: &str) -> Result<Runner> {
         let bytes = compose_for(&spec, backend::ENCODING)?;
         let engine = engine()?;
         let component = Component::new(&engine, &bytes)?;
@@ -286,12 +258,13 @@ impl Runner {
             armed: None,
             failures: Vec::new(),
             report: Report::default(),
+            source: source.to_string(),
         })
     }
 
-    fn func(&mut self, target: &str) -> Result<TypedFunc<(), (u32,)>> {
+    fn func(&mut self, target: &Target) -> Result<TypedFunc<(), (u32,)>> {
         ensure!(self.spec.export(target).is_some(), "no export `{target}`");
-        let name = target.replace('.', "-");
+        let name = format!("{}-{}", target.actor, target.export);
         Ok(self
             .instance
             .get_typed_func::<(), (u32,)>(&mut self.store, &name)?)
@@ -363,63 +336,28 @@ impl Runner {
         })
     }
 
-    fn fail(&mut self, line: usize, msg: String) {
+    fn fail(&mut self, pos: Pos, msg: String) {
+        let line = pos.line(&self.source).unwrap_or(0);
         self.failures.push(format!("line {line}: {msg}"));
     }
 
-    fn action(&mut self, s: &Sexpr, suffix: &str) -> Result<()> {
-        let items = s.list().context("expected an action list")?;
-        let arg = |i: usize| -> Result<&str> {
-            items
-                .get(i)
-                .and_then(|a| a.atom())
-                .with_context(|| format!("missing argument {i} in `{s}`"))
-        };
-        let line = s.line();
-        match s.head() {
-            Some("call") => {
-                let id = format!("{}{suffix}", arg(1)?);
-                let func = self.func(arg(2)?)?;
-                let outcome = Arc::new(Mutex::new(Outcome::Pending));
-                let handle = self
-                    .store
-                    .spawn(CallTask {
-                        func,
-                        outcome: outcome.clone(),
-                    })
-                    .handle()?;
-                self.calls.insert(
-                    id,
-                    Call {
-                        outcome,
-                        handle: Some(handle),
-                    },
-                );
+    /// The id of call `id` in the current `(repeat ...)` iteration.
+    fn call_id(id: &CallId, suffix: &str) -> String {
+        format!("{id}{suffix}")
+    }
+
+    fn action(&mut self, action: &Located<Action>, suffix: &str) -> Result<()> {
+        let pos = action.pos;
+        match &action.item {
+            Action::Call { id, target } => self.call(Self::call_id(id, suffix), target)?,
+            Action::CallAsync { id, target } => {
+                self.call_async(pos, Self::call_id(id, suffix), target)?
             }
-            Some("call-async") => {
-                let id = format!("{}{suffix}", arg(1)?);
-                let func = self.func(arg(2)?)?;
-                let outcome = match poll_until_stalled(func.call_async(&mut self.store, ()))? {
-                    None => Outcome::Dropped,
-                    Some(Ok((v,))) => Outcome::Returned(v),
-                    Some(Err(e)) => Outcome::Error(format!("{e:?}")),
-                };
-                // `call_async` returns as soon as the result is delivered;
-                // let whatever else can run, run.
-                if let Err(e) = self.drive()? {
-                    self.fail(line, format!("drive after (call-async) failed: {e:?}"));
-                }
-                self.calls.insert(
-                    id,
-                    Call {
-                        outcome: Arc::new(Mutex::new(outcome)),
-                        handle: None,
-                    },
-                );
-            }
-            Some("drop") => {
-                let id = format!("{}{suffix}", arg(1)?);
-                let call = self.calls.get_mut(&id).context("no such call")?;
+            Action::Drop(id) => {
+                let call = self
+                    .calls
+                    .get_mut(&Self::call_id(id, suffix))
+                    .context("no such call")?;
                 call.handle
                     .take()
                     .context("only a `(call ...)` can be dropped")?
@@ -429,144 +367,158 @@ impl Runner {
                     *outcome = Outcome::Dropped;
                 }
             }
-            Some("release") => {
-                let id = number(&items[1])?;
+            Action::Release(id) => {
                 let mut gates = self.store.data().gates.lock().unwrap();
-                gates.released.push(id);
+                gates.released.push(*id);
                 for waker in gates.waiting.drain(..) {
                     waker.wake();
                 }
             }
-            Some("drive") => {
+            Action::Drive => {
                 if let Err(e) = self.drive()? {
-                    self.fail(line, format!("(drive) failed: {e:?}"));
+                    self.fail(pos, format!("(drive) failed: {e:?}"));
                 }
             }
-            Some("drive-trap") => match self.drive()? {
-                Ok(()) => self.fail(line, "(drive-trap) did not trap".into()),
-                Err(e) => match (e.downcast_ref::<wasmtime::Trap>(), items.get(1)) {
-                    (None, _) => {
-                        self.fail(line, format!("(drive-trap) failed without a trap: {e:?}"))
-                    }
-                    (Some(trap), Some(want))
-                        if Some(format!("{trap:?}").as_str()) != want.atom() =>
-                    {
-                        self.fail(line, format!("trapped with {trap:?}, expected {want}"))
-                    }
-                    (Some(_), _) => {}
-                },
-            },
-            Some("drive-panic") => {
-                let want = arg(1)?.to_string();
-                let result =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive()));
-                match result {
-                    Ok(_) => self.fail(line, "(drive-panic) did not panic".into()),
-                    Err(panic) => {
-                        let msg = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_default();
-                        if !msg.contains(&want) {
-                            self.fail(line, format!("panicked with `{msg}`, expected `{want}`"));
-                        }
-                    }
-                }
+            Action::DriveTrap(want) => self.drive_trap(pos, want.as_deref())?,
+            Action::DrivePanic(want) => self.drive_panic(pos, want),
+            Action::Poll(probe) => {
+                let _ = self.poll_probe(&probe.0)?;
             }
-            Some("poll") => {
-                let _ = self.poll_probe(arg(1)?)?;
-            }
-            Some("repeat") => {
-                let n = number(&items[1])?;
-                for i in 0..n {
-                    for action in &items[2..] {
+            Action::Repeat { times, actions } => {
+                for i in 0..*times {
+                    for action in actions {
                         self.action(action, &format!("{suffix}#{i}"))?;
                     }
                     if !self.failures.is_empty() {
+                        let line = pos.line(&self.source).unwrap_or(0);
                         self.failures.push(format!("line {line}: in iteration {i}"));
                         break;
                     }
                 }
             }
-            Some("diverge") => {
-                let why = items
-                    .get(1)
-                    .and_then(Sexpr::string)
-                    .context("`(diverge ...)` needs a quoted reason first")?;
-                let mut chosen = None;
-                for branch in &items[2..] {
-                    let name = branch.head().context("a `(diverge ...)` branch")?;
-                    ensure!(
-                        name == "default" || BACKENDS.contains(&name),
-                        "unknown backend `{name}` (known: {})",
-                        BACKENDS.join(", ")
-                    );
-                    if name == backend::NAME || (name == "default" && chosen.is_none()) {
-                        chosen = Some((name, branch));
+            Action::Diverge {
+                why,
+                branches,
+                default,
+            } => {
+                let actions = match branches.iter().find(|(b, _)| *b == backend::BACKEND) {
+                    Some((_, actions)) => {
+                        self.report.diverged.push(why.clone());
+                        actions
                     }
-                }
-                let (name, branch) = chosen.context("`(diverge ...)` needs a `default` branch")?;
-                if name != "default" {
-                    self.report.diverged.push(why.to_string());
-                }
-                for action in &branch.list().unwrap()[1..] {
+                    None => default,
+                };
+                for action in actions {
                     self.action(action, suffix)?;
                 }
             }
-            Some("expect") => {
-                for check in &items[1..] {
+            Action::Expect(checks) => {
+                for check in checks {
                     self.report.checks += 1;
-                    self.check(check, suffix)
-                        .with_context(|| format!("line {}: `{check}`", check.line()))?;
+                    self.check(check, suffix).with_context(|| {
+                        let line = check.pos.line(&self.source).unwrap_or(0);
+                        format!("line {line}: `{check}`")
+                    })?;
                 }
             }
-            _ => bail!("line {line}: unknown action `{s}`"),
         }
         Ok(())
     }
 
-    fn check(&mut self, s: &Sexpr, suffix: &str) -> Result<()> {
-        let items = s.list().context("expected a check list")?;
-        let line = s.line();
-        let atom = |i: usize| items.get(i).and_then(|a| a.atom());
-        match (s.head(), items.len()) {
-            (Some("count"), 2) => {
-                let want = number(&items[1])? as usize;
-                if let Some(msg) = self.count_is(want)? {
-                    self.fail(line, msg);
+    /// `(call ...)`: a `call_concurrent` from a task spawned in the store,
+    /// so that the call outlives the action; it starts at the next drive.
+    fn call(&mut self, id: String, target: &Target) -> Result<()> {
+        let func = self.func(target)?;
+        let outcome = Arc::new(Mutex::new(Outcome::Pending));
+        let handle = self
+            .store
+            .spawn(CallTask {
+                func,
+                outcome: outcome.clone(),
+            })
+            .handle()?;
+        let handle = Some(handle);
+        self.calls.insert(id, Call { outcome, handle });
+        Ok(())
+    }
+
+    /// `(call-async ...)`: `call_async`, polled until it completes or
+    /// nothing more can happen, and dropped if it did not complete (a host
+    /// giving up on a call); then drive.
+    fn call_async(&mut self, pos: Pos, id: String, target: &Target) -> Result<()> {
+        let func = self.func(target)?;
+        let outcome = match poll_until_stalled(func.call_async(&mut self.store, ()))? {
+            None => Outcome::Dropped,
+            Some(Ok((v,))) => Outcome::Returned(v),
+            Some(Err(e)) => Outcome::Error(format!("{e:?}")),
+        };
+        // `call_async` returns as soon as the result is delivered; let
+        // whatever else can run, run.
+        if let Err(e) = self.drive()? {
+            self.fail(pos, format!("drive after (call-async) failed: {e:?}"));
+        }
+        let outcome = Arc::new(Mutex::new(outcome));
+        self.calls.insert(
+            id,
+            Call {
+                outcome,
+                handle: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// `(drive-trap [NAME])`: the drive must fail with a trap (named NAME).
+    fn drive_trap(&mut self, pos: Pos, want: Option<&str>) -> Result<()> {
+        match self.drive()? {
+            Ok(()) => self.fail(pos, "(drive-trap) did not trap".into()),
+            Err(e) => match (e.downcast_ref::<wasmtime::Trap>(), want) {
+                (None, _) => self.fail(pos, format!("(drive-trap) failed without a trap: {e:?}")),
+                (Some(trap), Some(want)) if format!("{trap:?}") != want => {
+                    self.fail(pos, format!("trapped with {trap:?}, expected {want}"))
+                }
+                (Some(_), _) => {}
+            },
+        }
+        Ok(())
+    }
+
+    /// `(drive-panic TEXT)`: Wasmtime must panic, with TEXT in the message
+    /// (pins an internal-bug check of a debug build; nothing may follow).
+    fn drive_panic(&mut self, pos: Pos, want: &str) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drive()));
+        match result {
+            Ok(_) => self.fail(pos, "(drive-panic) did not panic".into()),
+            Err(panic) => {
+                let msg = panic_message(&*panic);
+                if !msg.contains(want) {
+                    self.fail(pos, format!("panicked with `{msg}`, expected `{want}`"));
                 }
             }
-            (Some(want @ ("ready" | "pending")), 1 | 2) => {
-                let probe = atom(1).unwrap_or("main").to_string();
-                let got = match self.poll_probe(&probe)? {
-                    Poll::Ready(()) => "ready",
-                    Poll::Pending => "pending",
-                };
-                if got != want {
-                    self.fail(
-                        line,
-                        format!("poll_no_interesting_tasks is {got}, expected {want}"),
-                    );
+        }
+    }
+
+    fn check(&mut self, check: &Located<Check>, suffix: &str) -> Result<()> {
+        let pos = check.pos;
+        match &check.item {
+            Check::Count(want) => {
+                if let Some(msg) = self.count_is(*want)? {
+                    self.fail(pos, msg);
                 }
             }
-            (Some("wakes"), 2 | 3) => {
-                let (probe, n) = if items.len() == 2 {
-                    ("main".to_string(), &items[1])
-                } else {
-                    (atom(1).context("probe name")?.to_string(), &items[2])
-                };
-                let want = number(n)? as usize;
-                let got = self.probe(&probe).wakes.load(Ordering::SeqCst);
-                if got != want {
+            Check::Ready(probe) => self.check_poll(pos, probe, "ready")?,
+            Check::Pending(probe) => self.check_poll(pos, probe, "pending")?,
+            Check::Wakes(probe, want) => {
+                let got = self.probe(&probe.0).wakes.load(Ordering::SeqCst);
+                if got != *want {
                     self.fail(
-                        line,
+                        pos,
                         format!("probe `{probe}` woken {got} times, expected {want}"),
                     );
                 }
             }
-            (Some("result"), 3) => {
-                let id = format!("{}{suffix}", atom(1).context("call id")?);
+            Check::Result(id, want) => {
+                let id = Self::call_id(id, suffix);
                 let got = self
                     .calls
                     .get(&id)
@@ -575,31 +527,43 @@ impl Runner {
                     .lock()
                     .unwrap()
                     .clone();
-                let ok = match (atom(2), &got) {
-                    (Some("pending"), Outcome::Pending) => true,
-                    (Some("dropped"), Outcome::Dropped) => true,
-                    (Some("error"), Outcome::Error(_)) => true,
-                    (Some(v), Outcome::Returned(r)) => v.parse::<u32>().ok() == Some(*r),
-                    _ => false,
-                };
-                if !ok {
-                    self.fail(
-                        line,
-                        format!("call `{id}` is {got:?}, expected {}", items[2]),
-                    );
+                if got.state() != *want {
+                    self.fail(pos, format!("call `{id}` is {got:?}, expected {want}"));
                 }
             }
-            (Some("notes"), _) => {
-                let want = items[1..].iter().map(number).collect::<Result<Vec<_>>>()?;
+            Check::Notes(want) => {
                 let got = self.store.data().notes.clone();
-                if got != want {
-                    self.fail(line, format!("notes are {got:?}, expected {want:?}"));
+                if got != *want {
+                    self.fail(pos, format!("notes are {got:?}, expected {want:?}"));
                 }
             }
-            _ => bail!("unknown check `{s}`"),
         }
         Ok(())
     }
+
+    /// `(ready [PROBE])` or `(pending [PROBE])`.
+    fn check_poll(&mut self, pos: Pos, probe: &ProbeName, want: &str) -> Result<()> {
+        let got = match self.poll_probe(&probe.0)? {
+            Poll::Ready(()) => "ready",
+            Poll::Pending => "pending",
+        };
+        if got != want {
+            self.fail(
+                pos,
+                format!("poll_no_interesting_tasks is {got}, expected {want}"),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The message of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 thread_local! {
@@ -614,68 +578,15 @@ fn tls_gates() -> Arc<Mutex<Gates>> {
     GATES.with(|g| g.borrow().clone().expect("gates are set by Runner::new"))
 }
 
-/// An allowed failure: `(fails-on ...)` (`must` set) or `(may-fail-on ...)`.
-struct Expected {
-    text: String,
-    why: String,
-    must: bool,
-}
-
-/// The `(fails-on BACKEND "TEXT" "WHY")` and `(may-fail-on ...)` items of a
-/// scenario for this backend; every other top-level item stays in `script`.
-fn expected_failures(script: &mut Vec<Sexpr>) -> Result<Vec<Expected>> {
-    let mut out = Vec::new();
-    let mut err = None;
-    script.retain(|item| {
-        let must = match item.head() {
-            Some("fails-on") => true,
-            Some("may-fail-on") => false,
-            _ => return true,
-        };
-        let items = item.list().unwrap();
-        match (
-            items.get(1).and_then(Sexpr::atom),
-            items.get(2).and_then(Sexpr::string),
-            items.get(3).and_then(Sexpr::string),
-            items.len(),
-        ) {
-            (Some(name), Some(text), Some(why), 4) if BACKENDS.contains(&name) => {
-                if name == backend::NAME {
-                    out.push(Expected {
-                        text: text.to_string(),
-                        why: why.to_string(),
-                        must,
-                    });
-                }
-            }
-            _ => {
-                err.get_or_insert_with(|| {
-                    anyhow::anyhow!(
-                        "line {}: expected `({} BACKEND \"TEXT\" \"WHY\")` with BACKEND one of {}",
-                        item.line(),
-                        item.head().unwrap_or_default(),
-                        BACKENDS.join(", ")
-                    )
-                });
-            }
-        }
-        false
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
-}
-
 /// Play a scenario; a panic inside Wasmtime becomes an error.
-fn play(spec: &Sexpr, script: &[Sexpr]) -> Result<Report> {
-    let spec = Spec::parse(spec).with_context(|| format!("line {}", spec.line()))?;
+fn play(scenario: &Scenario, source: &str) -> Result<Report> {
     let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut runner = Runner::new(spec)?;
-        for action in script {
-            runner
-                .action(action, "")
-                .with_context(|| format!("line {}: `{action}`", action.line()))?;
+        let mut runner = Runner::new(scenario.spec.clone(), source)?;
+        for action in &scenario.script {
+            runner.action(action, "").with_context(|| {
+                let line = action.pos.line(source).unwrap_or(0);
+                format!("line {line}: `{action}`")
+            })?;
         }
         if !runner.failures.is_empty() {
             bail!("{}", runner.failures.join("\n"));
@@ -683,34 +594,32 @@ fn play(spec: &Sexpr, script: &[Sexpr]) -> Result<Report> {
         Ok(runner.report)
     }));
     played.unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("(no message)");
+        let msg = match panic_message(&*panic) {
+            msg if msg.is_empty() => "(no message)".to_string(),
+            msg => msg,
+        };
         bail!("Wasmtime panicked: {msg}")
     })
 }
 
-/// Run a scenario from its text on this backend. Returns what it went
-/// through, or an error listing every failed check (or, for a scenario
-/// expected to fail here, saying how it did not).
-pub fn run_str(src: &str) -> Result<Report> {
-    let mut items = sexpr::parse(src)?;
-    ensure!(!items.is_empty(), "empty scenario");
-    let spec = items.remove(0);
-    let expected = expected_failures(&mut items)?;
-    let result = play(&spec, &items);
+/// Run a parsed scenario on this backend; `source` is its text, for the
+/// line numbers of failures. Returns what it went through, or an error
+/// listing every failed check (or, for a scenario expected to fail here,
+/// saying how it did not).
+pub fn run_scenario(scenario: &Scenario, source: &str) -> Result<Report> {
+    let expected: Vec<_> = scenario
+        .expected_failures
+        .iter()
+        .filter(|e| e.backend == backend::BACKEND)
+        .collect();
+    let result = play(scenario, source);
     if expected.is_empty() {
         return result;
     }
+    let name = backend::BACKEND;
     let error = match result {
         Ok(report) => match expected.iter().find(|e| e.must) {
-            Some(e) => bail!(
-                "expected to fail on {} ({}), but passed",
-                backend::NAME,
-                e.why
-            ),
+            Some(e) => bail!("expected to fail on {name} ({}), but passed", e.why),
             None => return Ok(report),
         },
         Err(e) => format!("{e:#}"),
@@ -721,18 +630,25 @@ pub fn run_str(src: &str) -> Result<Report> {
             ..Report::default()
         }),
         None => bail!(
-            "expected to fail on {} with `{}`, but failed otherwise: {error}",
-            backend::NAME,
+            "expected to fail on {name} with `{}`, but failed otherwise: {error}",
             expected[0].text
         ),
     }
+}
+
+/// Run a scenario from its text on this backend (see [`run_scenario`]). A
+/// malformed scenario is an error with its line and column, before
+/// anything runs.
+pub fn run_str(src: &str) -> Result<Report> {
+    run_scenario(&Scenario::parse_str(src, None)?, src)
 }
 
 /// Run the scenario file at `path`.
 pub fn run_file(path: &std::path::Path) -> Result<Report> {
     let src =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    run_str(&src).with_context(|| format!("scenario {}", path.display()))
+    let scenario = Scenario::parse_str(&src, Some(path))?;
+    run_scenario(&scenario, &src).with_context(|| format!("scenario {}", path.display()))
 }
 
 /// Run a generated plan's scenario: `Err` with what went wrong, a panic

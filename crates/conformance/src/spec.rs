@@ -1,34 +1,11 @@
-//! The components a scenario declares: actors, their exports, and what each
-//! export does when called.
-//!
-//! ```text
-//! (component
-//!   (actor b
-//!     (export run callback (result 2)
-//!       (body return yield exit)))
-//!   (actor a
-//!     (export run stackful (result 1)
-//!       (body (call b.run async) return))))
-//! ```
-//!
-//! Each actor becomes one component instance. An actor may call the exports
-//! of actors declared before it; `(call b.run sync)` and `(call b.run async)`
-//! choose how the import is lowered.
-//!
-//! Steps, as written in a `(body ...)` or `(thread ...)` (see [`Step`]):
-//! `return`, `yield`, `yield-cancellable`, `poll-cancellable`,
-//! `wait-cancel`, `backpressure-inc`, `backpressure-dec`, `trap`, `exit`,
-//! `(block N)`, `(note N)`, `(spawn N)`, `(call ACTOR.EXPORT sync|async)`,
-//! `(call-cancel ACTOR.EXPORT)` and `(call-cancel-async ACTOR.EXPORT)`.
-//! Sync-lifted bodies only note, make sync calls, trap and exit.
-//!
-//! Notes the steps make themselves: `call-cancel` and `call-cancel-async`
-//! note `100 + status` (99 first when the async cancel is BLOCKED);
-//! `yield-cancellable` notes 301 and `poll-cancellable` 302 when they see
-//! the cancellation.
+//! The component a scenario declares, `(component (actor ...) ...)`: actors,
+//! their exports, and what each export does when called. The language is
+//! described in `docs/scenario-language.md`.
 
-use crate::sexpr::Sexpr;
-use anyhow::{Context, Result, bail, ensure};
+use crate::kw::{self, one_of};
+use std::fmt;
+use wast::parser::{Parse, Parser, Result};
+use wast::token::{LParen, Span};
 
 /// How an export is lifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +26,22 @@ pub enum Lower {
     Async,
 }
 
+/// An export of an actor, `ACTOR.EXPORT`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Target {
+    pub actor: String,
+    pub export: String,
+}
+
+impl Target {
+    pub fn new(actor: &str, export: &str) -> Target {
+        Target {
+            actor: actor.to_string(),
+            export: export.to_string(),
+        }
+    }
+}
+
 /// One thing an export (or a thread it spawned) does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -61,14 +54,14 @@ pub enum Step {
     Block(u32),
     /// Call another actor's export and wait for its result.
     Call {
-        target: String,
+        target: Target,
         lower: Lower,
     },
     /// Start an async-lowered call to another actor's export and cancel it
     /// at once with a blocking `subtask.cancel`; the status is reported with
     /// `note(100 + status)`.
     CallCancel {
-        target: String,
+        target: Target,
     },
     /// Like `call-cancel`, but cancel with the async `subtask.cancel`. If
     /// the status is BLOCKED (noted as 99), join the subtask to a waitable
@@ -77,7 +70,7 @@ pub enum Step {
     /// that already returned notes 102 and is not cancelled. Then
     /// `subtask.drop`.
     CallCancelAsync {
-        target: String,
+        target: Target,
     },
     /// `backpressure.inc` / `backpressure.dec` on the actor's instance.
     BackpressureInc,
@@ -103,7 +96,36 @@ pub enum Step {
     Exit,
 }
 
-#[derive(Debug, Clone)]
+impl Step {
+    /// The export this step calls or cancels, if any.
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Step::Call { target, .. }
+            | Step::CallCancel { target }
+            | Step::CallCancelAsync { target } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// Whether a sync-lifted body may take this step: it only makes sync
+    /// calls, notes, traps and exits.
+    fn allowed_in_sync_body(&self) -> bool {
+        matches!(
+            self,
+            Step::Note(_)
+                | Step::Trap
+                | Step::Exit
+                | Step::BackpressureInc
+                | Step::BackpressureDec
+                | Step::Call {
+                    lower: Lower::Sync,
+                    ..
+                }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Export {
     pub name: String,
     pub lift: Lift,
@@ -113,13 +135,14 @@ pub struct Export {
     pub threads: Vec<Vec<Step>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub name: String,
     pub exports: Vec<Export>,
 }
 
-#[derive(Debug, Clone)]
+/// The `(component ...)` of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
     pub actors: Vec<Actor>,
 }
@@ -130,210 +153,324 @@ impl Spec {
     }
 
     /// Look up `actor.export`.
-    pub fn export(&self, target: &str) -> Option<(&Actor, &Export)> {
-        let (actor, export) = target.split_once('.')?;
-        let actor = self.actor(actor)?;
-        let export = actor.exports.iter().find(|e| e.name == export)?;
+    pub fn export(&self, target: &Target) -> Option<(&Actor, &Export)> {
+        let actor = self.actor(&target.actor)?;
+        let export = actor.exports.iter().find(|e| e.name == target.export)?;
         Some((actor, export))
     }
 
-    /// Parse `(component (actor ...) ...)`.
-    pub fn parse(sexpr: &Sexpr) -> Result<Spec> {
-        let items = sexpr.list().context("expected (component ...)")?;
-        ensure!(
-            sexpr.head() == Some("component"),
-            "expected (component ...)"
-        );
-        let mut spec = Spec { actors: Vec::new() };
-        for item in &items[1..] {
-            let actor =
-                parse_actor(item).with_context(|| format!("line {}: in `{item}`", item.line()))?;
-            ensure!(
-                spec.actor(&actor.name).is_none(),
-                "actor `{}` declared twice",
-                actor.name
-            );
-            // Calls may only go to actors declared earlier: that is the order
-            // in which the instances are created.
-            for export in &actor.exports {
-                for step in export.body.iter().chain(export.threads.iter().flatten()) {
-                    if let Step::Call { target, .. }
-                    | Step::CallCancel { target }
-                    | Step::CallCancelAsync { target } = step
-                    {
-                        ensure!(
-                            spec.export(target).is_some(),
-                            "`{}` calls `{target}`, which is not an export of an earlier actor",
-                            actor.name
-                        );
-                    }
+    /// Parse a `(component ...)` from text (no scenario around it).
+    pub fn parse_str(src: &str) -> anyhow::Result<Spec> {
+        crate::scenario::parse_text(src, None)
+    }
+}
+
+/// A name: lowercase ASCII letters and digits, starting with a letter.
+fn valid_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// A bare word (a `wast` keyword or reserved token), with where it starts.
+pub(crate) fn word<'a>(parser: Parser<'a>, what: &str) -> Result<(&'a str, Span)> {
+    let span = parser.cur_span();
+    let word = parser.step(|c| match c.keyword()?.or(c.reserved()?) {
+        Some((word, rest)) => Ok((word, rest)),
+        None => Err(c.error(format!("expected {what}"))),
+    })?;
+    Ok((word, span))
+}
+
+/// A whole number.
+pub(crate) fn number(parser: Parser<'_>) -> Result<u32> {
+    match parser.peek::<u32>()? {
+        true => parser.parse(),
+        false => Err(parser.error("expected a number")),
+    }
+}
+
+/// An actor or export name.
+pub(crate) fn name(parser: Parser<'_>) -> Result<String> {
+    let (name, span) = word(parser, "a name")?;
+    if !valid_name(name) {
+        return Err(parser.error_at(
+            span,
+            format!("`{name}` is not a valid name (lowercase letters and digits)"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+impl<'a> Parse<'a> for Target {
+    fn parse(parser: Parser<'a>) -> Result<Target> {
+        let (text, span) = word(parser, "ACTOR.EXPORT")?;
+        match text.split_once('.') {
+            Some((actor, export)) if valid_name(actor) && valid_name(export) => {
+                Ok(Target::new(actor, export))
+            }
+            _ => Err(parser.error_at(span, format!("expected ACTOR.EXPORT, found `{text}`"))),
+        }
+    }
+}
+
+impl<'a> Parse<'a> for Lift {
+    fn parse(parser: Parser<'a>) -> Result<Lift> {
+        one_of!(parser,
+            sync => Lift::Sync,
+            callback => Lift::Callback,
+            stackful => Lift::Stackful,
+        )
+    }
+}
+
+impl<'a> Parse<'a> for Lower {
+    fn parse(parser: Parser<'a>) -> Result<Lower> {
+        one_of!(parser, sync => Lower::Sync, async_ => Lower::Async)
+    }
+}
+
+impl<'a> Parse<'a> for Step {
+    fn parse(parser: Parser<'a>) -> Result<Step> {
+        let mut lookahead = parser.lookahead1();
+        if lookahead.peek::<LParen>()? {
+            return parser.parens(|p| {
+                one_of!(p,
+                    block => Step::Block(number(p)?),
+                    note => Step::Note(number(p)?),
+                    spawn => Step::Spawn(number(p)? as usize),
+                    call => Step::Call { target: p.parse()?, lower: p.parse()? },
+                    call_cancel => Step::CallCancel { target: p.parse()? },
+                    call_cancel_async => Step::CallCancelAsync { target: p.parse()? },
+                )
+            });
+        }
+        one_of!(@with parser, lookahead,
+            return_ => Step::Return,
+            yield_ => Step::Yield,
+            yield_cancellable => Step::YieldCancellable,
+            poll_cancellable => Step::PollCancellable,
+            wait_cancel => Step::WaitCancel,
+            backpressure_inc => Step::BackpressureInc,
+            backpressure_dec => Step::BackpressureDec,
+            trap => Step::Trap,
+            exit => Step::Exit,
+        )
+    }
+}
+
+/// `STEP...` up to the closing parenthesis, each with where it starts.
+fn steps(parser: Parser<'_>) -> Result<Vec<(Span, Step)>> {
+    let mut out = Vec::new();
+    while !parser.is_empty() {
+        out.push((parser.cur_span(), parser.parse()?));
+    }
+    Ok(out)
+}
+
+/// An export as parsed, with where each of its steps starts, for the checks
+/// that need more than one step or the other actors.
+struct Parsed {
+    export: Export,
+    body: Vec<(Span, Step)>,
+    threads: Vec<Vec<(Span, Step)>>,
+}
+
+impl Parsed {
+    fn steps(&self) -> impl Iterator<Item = &(Span, Step)> {
+        self.body.iter().chain(self.threads.iter().flatten())
+    }
+
+    /// What one export alone must satisfy.
+    fn check(&self, parser: Parser<'_>) -> Result<()> {
+        let threads = self.threads.len();
+        for (span, step) in self.steps() {
+            if let Step::Spawn(n) = step
+                && *n >= threads
+            {
+                return Err(parser.error_at(*span, format!("(spawn {n}) names no thread body")));
+            }
+        }
+        if self.export.lift == Lift::Sync
+            && let Some((span, _)) = self.body.iter().find(|(_, s)| !s.allowed_in_sync_body())
+        {
+            return Err(parser.error_at(
+                *span,
+                "a sync-lifted export can only make sync calls, note, trap and exit",
+            ));
+        }
+        let spawn = self.threads.iter().flatten();
+        if let Some((span, _)) = spawn.into_iter().find(|(_, s)| matches!(s, Step::Spawn(_))) {
+            return Err(parser.error_at(*span, "threads do not spawn threads in this suite"));
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Parse<'a> for Parsed {
+    fn parse(parser: Parser<'a>) -> Result<Parsed> {
+        parser.parse::<kw::export>()?;
+        let name = name(parser)?;
+        let lift = parser.parse()?;
+        let result = parser.parens(|p| {
+            p.parse::<kw::result>()?;
+            number(p)
+        })?;
+        let body = parser.parens(|p| {
+            p.parse::<kw::body>()?;
+            steps(p)
+        })?;
+        let mut threads = Vec::new();
+        while !parser.is_empty() {
+            threads.push(parser.parens(|p| {
+                p.parse::<kw::thread>()?;
+                steps(p)
+            })?);
+        }
+        let plain = |steps: &[(Span, Step)]| steps.iter().map(|(_, s)| s.clone()).collect();
+        let export = Export {
+            name,
+            lift,
+            result,
+            body: plain(&body),
+            threads: threads.iter().map(|t| plain(t)).collect(),
+        };
+        let parsed = Parsed {
+            export,
+            body,
+            threads,
+        };
+        parsed.check(parser)?;
+        Ok(parsed)
+    }
+}
+
+impl<'a> Parse<'a> for Spec {
+    fn parse(parser: Parser<'a>) -> Result<Spec> {
+        parser.parens(|p| {
+            let span = p.parse::<kw::component>()?.0;
+            let mut spec = Spec { actors: Vec::new() };
+            while !p.is_empty() {
+                let actor = p.parens(|p| spec.parse_actor(p))?;
+                spec.actors.push(actor);
+            }
+            if spec.actors.is_empty() {
+                return Err(p.error_at(span, "a component needs at least one actor"));
+            }
+            Ok(spec)
+        })
+    }
+}
+
+impl Spec {
+    /// `actor NAME EXPORT...`, whose calls may only go to the actors
+    /// declared before it (that is the order in which the instances are
+    /// created).
+    fn parse_actor(&self, parser: Parser<'_>) -> Result<Actor> {
+        parser.parse::<kw::actor>()?;
+        let span = parser.cur_span();
+        let name = name(parser)?;
+        if self.actor(&name).is_some() {
+            return Err(parser.error_at(span, format!("actor `{name}` declared twice")));
+        }
+        let mut exports = Vec::new();
+        while !parser.is_empty() {
+            let parsed: Parsed = parser.parens(|p| p.parse())?;
+            for (span, step) in parsed.steps() {
+                if let Some(target) = step.target()
+                    && self.export(target).is_none()
+                {
+                    return Err(parser.error_at(
+                        *span,
+                        format!("`{target}` is not an export of an earlier actor"),
+                    ));
                 }
             }
-            spec.actors.push(actor);
+            exports.push(parsed.export);
         }
-        ensure!(
-            !spec.actors.is_empty(),
-            "a component needs at least one actor"
-        );
-        Ok(spec)
+        Ok(Actor { name, exports })
     }
 }
 
-fn name(s: &Sexpr) -> Result<String> {
-    let a = s
-        .atom()
-        .with_context(|| format!("expected a name, found `{s}`"))?;
-    ensure!(
-        !a.is_empty()
-            && a.starts_with(|c: char| c.is_ascii_lowercase())
-            && a.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
-        "`{a}` is not a valid name (lowercase letters and digits)"
-    );
-    Ok(a.to_string())
-}
-
-/// A number atom.
-pub fn number(s: &Sexpr) -> Result<u32> {
-    s.atom()
-        .and_then(|a| a.parse().ok())
-        .with_context(|| format!("expected a number, found `{s}`"))
-}
-
-fn parse_actor(s: &Sexpr) -> Result<Actor> {
-    let items = s.list().context("expected (actor NAME ...)")?;
-    ensure!(
-        s.head() == Some("actor") && items.len() >= 2,
-        "expected (actor NAME ...)"
-    );
-    let mut actor = Actor {
-        name: name(&items[1])?,
-        exports: Vec::new(),
-    };
-    for item in &items[2..] {
-        actor.exports.push(parse_export(item)?);
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.actor, self.export)
     }
-    Ok(actor)
 }
 
-fn parse_export(s: &Sexpr) -> Result<Export> {
-    let items = s.list().context("expected (export NAME LIFT ...)")?;
-    ensure!(
-        s.head() == Some("export") && items.len() >= 3,
-        "expected (export NAME LIFT ...)"
-    );
-    let lift = match items[2].atom() {
-        Some("sync") => Lift::Sync,
-        Some("callback") => Lift::Callback,
-        Some("stackful") => Lift::Stackful,
-        _ => bail!(
-            "lift must be sync, callback or stackful, found `{}`",
-            items[2]
-        ),
-    };
-    let mut export = Export {
-        name: name(&items[1])?,
-        lift,
-        result: 0,
-        body: Vec::new(),
-        threads: Vec::new(),
-    };
-    for item in &items[3..] {
-        let list = item
-            .list()
-            .context("expected (result N), (body ...) or (thread ...)")?;
-        match item.head() {
-            Some("result") if list.len() == 2 => export.result = number(&list[1])?,
-            Some("body") => export.body = parse_steps(&list[1..])?,
-            Some("thread") => export.threads.push(parse_steps(&list[1..])?),
-            _ => bail!("unexpected `{item}` in an export"),
+impl fmt::Display for Lift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Lift::Sync => "sync",
+            Lift::Callback => "callback",
+            Lift::Stackful => "stackful",
+        })
+    }
+}
+
+impl fmt::Display for Lower {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Lower::Sync => "sync",
+            Lower::Async => "async",
+        })
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Return => f.write_str("return"),
+            Step::Yield => f.write_str("yield"),
+            Step::Block(g) => write!(f, "(block {g})"),
+            Step::Call { target, lower } => write!(f, "(call {target} {lower})"),
+            Step::CallCancel { target } => write!(f, "(call-cancel {target})"),
+            Step::CallCancelAsync { target } => write!(f, "(call-cancel-async {target})"),
+            Step::YieldCancellable => f.write_str("yield-cancellable"),
+            Step::PollCancellable => f.write_str("poll-cancellable"),
+            Step::BackpressureInc => f.write_str("backpressure-inc"),
+            Step::BackpressureDec => f.write_str("backpressure-dec"),
+            Step::Spawn(n) => write!(f, "(spawn {n})"),
+            Step::WaitCancel => f.write_str("wait-cancel"),
+            Step::Note(v) => write!(f, "(note {v})"),
+            Step::Trap => f.write_str("trap"),
+            Step::Exit => f.write_str("exit"),
         }
     }
-    check_export(&export)?;
-    Ok(export)
 }
 
-fn check_export(export: &Export) -> Result<()> {
-    let threads = export.threads.len();
-    for step in export.body.iter().chain(export.threads.iter().flatten()) {
-        if let Step::Spawn(n) = step {
-            ensure!(*n < threads, "(spawn {n}) names no thread body");
+/// `(HEAD STEP...)`.
+fn write_steps(f: &mut fmt::Formatter<'_>, head: &str, steps: &[Step]) -> fmt::Result {
+    write!(f, "({head}")?;
+    for step in steps {
+        write!(f, " {step}")?;
+    }
+    f.write_str(")")
+}
+
+/// The component over several lines: one per actor, export, body and thread.
+impl fmt::Display for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(component")?;
+        for actor in &self.actors {
+            write!(f, "\n  (actor {}", actor.name)?;
+            for e in &actor.exports {
+                write!(
+                    f,
+                    "\n    (export {} {} (result {})",
+                    e.name, e.lift, e.result
+                )?;
+                f.write_str("\n      ")?;
+                write_steps(f, "body", &e.body)?;
+                for thread in &e.threads {
+                    f.write_str("\n      ")?;
+                    write_steps(f, "thread", thread)?;
+                }
+                f.write_str(")")?;
+            }
+            f.write_str(")")?;
         }
+        f.write_str(")")
     }
-    if export.lift == Lift::Sync {
-        for step in &export.body {
-            ensure!(
-                !matches!(
-                    step,
-                    Step::Return
-                        | Step::Yield
-                        | Step::Block(_)
-                        | Step::WaitCancel
-                        | Step::CallCancel { .. }
-                        | Step::CallCancelAsync { .. }
-                        | Step::YieldCancellable
-                        | Step::PollCancellable
-                        | Step::Spawn(_)
-                        | Step::Call {
-                            lower: Lower::Async,
-                            ..
-                        }
-                ),
-                "a sync-lifted export can only make sync calls, note, trap and exit (found {step:?})"
-            );
-        }
-    }
-    for thread in &export.threads {
-        ensure!(
-            !thread.iter().any(|s| matches!(s, Step::Spawn(_))),
-            "threads do not spawn threads in this suite"
-        );
-    }
-    Ok(())
-}
-
-fn parse_steps(items: &[Sexpr]) -> Result<Vec<Step>> {
-    items.iter().map(parse_step).collect()
-}
-
-fn parse_step(s: &Sexpr) -> Result<Step> {
-    if let Some(atom) = s.atom() {
-        return Ok(match atom {
-            "return" => Step::Return,
-            "yield" => Step::Yield,
-            "backpressure-inc" => Step::BackpressureInc,
-            "backpressure-dec" => Step::BackpressureDec,
-            "wait-cancel" => Step::WaitCancel,
-            "yield-cancellable" => Step::YieldCancellable,
-            "poll-cancellable" => Step::PollCancellable,
-            "trap" => Step::Trap,
-            "exit" => Step::Exit,
-            _ => bail!("unknown step `{atom}`"),
-        });
-    }
-    let items = s.list().unwrap();
-    let target = |i: usize| -> Result<String> {
-        let t = items
-            .get(i)
-            .and_then(|t| t.atom())
-            .with_context(|| format!("expected ACTOR.EXPORT in `{s}`"))?;
-        ensure!(t.contains('.'), "expected ACTOR.EXPORT, found `{t}`");
-        Ok(t.to_string())
-    };
-    Ok(match (s.head(), items.len()) {
-        (Some("block"), 2) => Step::Block(number(&items[1])?),
-        (Some("note"), 2) => Step::Note(number(&items[1])?),
-        (Some("spawn"), 2) => Step::Spawn(number(&items[1])? as usize),
-        (Some("call"), 3) => Step::Call {
-            target: target(1)?,
-            lower: match items[2].atom() {
-                Some("sync") => Lower::Sync,
-                Some("async") => Lower::Async,
-                _ => bail!("a call is lowered sync or async, found `{}`", items[2]),
-            },
-        },
-        (Some("call-cancel"), 2) => Step::CallCancel { target: target(1)? },
-        (Some("call-cancel-async"), 2) => Step::CallCancelAsync { target: target(1)? },
-        _ => bail!("unknown step `{s}`"),
-    })
 }

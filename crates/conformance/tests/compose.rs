@@ -4,12 +4,10 @@
 //! compose` checks the vocabulary while the patched tree does not build.
 
 use conformance::compose::compose;
-use conformance::sexpr;
 use conformance::spec::Spec;
 
 fn spec(src: &str) -> Spec {
-    let items = sexpr::parse(src).expect("parses");
-    Spec::parse(&items[0]).expect("a valid component")
+    Spec::parse_str(src).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -19,8 +17,9 @@ fn every_scenario_composes() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "wast") {
-            let src = std::fs::read_to_string(&path).unwrap();
-            compose(&spec(&src)).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            let scenario = conformance::scenario::Scenario::parse_file(&path)
+                .unwrap_or_else(|e| panic!("{e}"));
+            compose(&scenario.spec).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
             n += 1;
         }
     }
@@ -64,9 +63,8 @@ fn sync_bodies_refuse_the_cancellable_steps() {
                (actor a (export w callback (result 1) (body wait-cancel)))
                (actor b (export s sync (result 2) (body {step}))))"
         );
-        let items = sexpr::parse(&src).unwrap();
         assert!(
-            Spec::parse(&items[0]).is_err(),
+            Spec::parse_str(&src).is_err(),
             "`{step}` accepted in a sync body"
         );
     }

@@ -142,3 +142,20 @@ fn thread_waits_and_yields_while_its_callback_yields() {
          (drive)
          (expect (result c1 1) (notes 1) (count 0) (ready) (wakes 1))");
 }
+
+#[test]
+fn a_malformed_scenario_is_an_error_before_anything_runs() {
+    // `(release)` without its gate once made the runner index past the end
+    // of the list and report a panic.
+    let err = conformance::run_str(
+        "(component (actor a (export f callback (result 1) (body (block 1) return exit))))
+         (call c1 a.f)
+         (drive)
+         (release)",
+    )
+    .expect_err("a malformed scenario");
+    let err = format!("{err:#}");
+    assert!(err.contains("expected a number"), "{err}");
+    assert!(err.contains("<scenario>:4:18"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
