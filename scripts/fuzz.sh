@@ -19,8 +19,8 @@ Builds with the 'fuzz' profile (optimised, debug assertions on; the first
 build takes several minutes), or the debug profile with --debug.
 
 Options:
-  --backend NAME  patched (default), upstream-45 or upstream-48
-                  (see scripts/conformance.sh)
+  --backend NAME  a backend of scripts/conformance.sh (default: the
+                  patched Wasmtime, the first of them)
   --debug      use the (already built) debug profile instead
   --seconds N  stop after N seconds (default 60)
   --seeds N    stop after N seeds
@@ -31,7 +31,7 @@ USAGE
 
 args=()
 profile=fuzz
-backend=patched
+backend=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --debug)
@@ -40,8 +40,6 @@ while [[ $# -gt 0 ]]; do
       ;;
     --backend)
       [[ $# -ge 2 ]] || die "--backend needs a value"
-      [[ " ${CONFORMANCE_BACKENDS[*]} " == *" $2 "* ]] ||
-        die "unknown backend '$2' (known: ${CONFORMANCE_BACKENDS[*]})"
       backend="$2"
       shift 2
       ;;
@@ -61,10 +59,9 @@ done
 
 [[ -d "$PATCHED_TREE" ]] || die "no patched tree at $PATCHED_TREE (run scripts/apply.sh first; every backend builds in the workspace)"
 cd "$ROOT"
-if [[ "$backend" == patched ]]; then
-  package=conformance bin=fuzz
-else
-  package="conformance-$backend" bin="fuzz-$backend"
-fi
+backends="$(conformance_backends)"
+backend="${backend:-$(awk 'NR == 1 { print $1 }' <<<"$backends")}"
+check_backend "$backend" "$backends"
+read -r _ package _ bin < <(awk -v b="$backend" '$1 == b' <<<"$backends")
 cargo run --quiet --profile "$profile" -p "$package" --bin "$bin" -- \
   --out "$ROOT/target/fuzz-failures" "${args[@]}"

@@ -16,10 +16,6 @@ BASE_TREE="$WORK/base"
 # The patched tree the workspace builds against.
 PATCHED_TREE="$WORK/wasmtime"
 BASE_TAG="pristine"
-# The conformance suite's backends (scripts/conformance.sh, scripts/fuzz.sh);
-# crates/conformance/src/run.rs knows the same names.
-# shellcheck disable=SC2034
-CONFORMANCE_BACKENDS=(patched upstream-45 upstream-48)
 
 # Fixed identities and dates: applying the series twice gives the same commits.
 export GIT_AUTHOR_NAME="wasmtime-patches" GIT_AUTHOR_EMAIL="wasmtime-patches@localhost"
@@ -182,4 +178,21 @@ help_or_no_args() {
     "") ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
+}
+
+# The conformance suite's backends, one a line: NAME PACKAGE RUNNER FUZZER
+# (scripts/conformance.sh, scripts/fuzz.sh). The list is the suite's own
+# (crates/conformance/src/backends.rs), asked of its `backends` tool, which
+# builds without Wasmtime; like every cargo command here it needs the
+# patched tree the workspace points at.
+conformance_backends() {
+  (cd "$ROOT" && cargo run --quiet -p conformance --no-default-features --bin backends) ||
+    die "could not list the conformance backends"
+}
+
+# Dies unless $1 names a backend of the list $2 (conformance_backends'
+# output), saying which backends there are.
+check_backend() {
+  awk -v b="$1" '$1 == b { found = 1 } END { exit !found }' <<<"$2" ||
+    die "unknown backend '$1' (known: $(awk '{ print $1 }' <<<"$2" | paste -sd ' '))"
 }

@@ -67,6 +67,18 @@ impl Backend {
         Backend::ALL.into_iter().find(|b| b.name() == name)
     }
 
+    /// Every backend, one a line: its name, its cargo package, its runner
+    /// binary and its fuzz binary. `conformance --list-backends` prints it
+    /// and the scripts read it.
+    pub fn list() -> String {
+        Backend::ALL
+            .map(|b| {
+                let (name, package) = (b.name(), b.package());
+                format!("{name} {package} {} {}\n", b.runner_bin(), b.fuzz_bin())
+            })
+            .concat()
+    }
+
     /// The names of all backends, comma-separated, for messages.
     pub fn known() -> String {
         Backend::ALL.map(Backend::name).join(", ")
@@ -110,5 +122,10 @@ mod tests {
             assert_eq!(wast::parser::parse::<Backend>(&buf).unwrap(), b);
         }
         assert!("upstream-46".parse::<Backend>().is_err());
+        let list = Backend::list();
+        assert_eq!(list.lines().count(), 3);
+        assert!(list.contains(
+            "upstream-45 conformance-upstream-45 conformance-upstream-45 fuzz-upstream-45\n"
+        ));
     }
 }

@@ -66,7 +66,8 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// scenario file under the paths, then seeds `S..S+N`, printing one line
 /// per scenario (`NAME: SCENARIO: VERDICT`), one per failing seed (shrunk
 /// into `--out`), and `NAME: summary: P passed, F failed`. Fails if
-/// anything failed.
+/// anything failed. `conformance --list-backends` prints the backends
+/// ([`crate::backends::Backend::list`]).
 pub fn conformance() -> Result<()> {
     let _ = env_logger::try_init();
     let mut seeds = 0;
@@ -79,8 +80,15 @@ pub fn conformance() -> Result<()> {
             "--seeds" => seeds = args.number(&arg)?,
             "--start" => start = args.number(&arg)?,
             "--out" => out = Some(PathBuf::from(args.value(&arg)?)),
+            "--list-backends" => {
+                print!("{}", crate::backends::Backend::list());
+                return Ok(());
+            }
             "-h" | "--help" => {
-                println!("usage: conformance [--seeds N] [--start S] [--out DIR] [PATH...]");
+                println!(
+                    "usage: conformance [--seeds N] [--start S] [--out DIR] [PATH...]\n       \
+                     conformance --list-backends"
+                );
                 return Ok(());
             }
             flag if flag.starts_with('-') => bail!("unknown argument `{flag}`"),
