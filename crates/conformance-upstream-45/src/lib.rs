@@ -1,12 +1,15 @@
 //! The conformance suite's runner on upstream Wasmtime 45.0.3, from the
-//! crates registry: the patched runner's sources (`run.rs`, `cli.rs`)
-//! compiled against this release, with this crate's `backend` adapter.
+//! crates registry: the patched runner's sources (`run.rs`, `cli.rs`,
+//! `harness.rs`) compiled against this release, with this crate's `backend`
+//! adapter.
 
 pub use conformance::{backends, compose, generate, scenario, spec};
 
 mod backend;
 #[path = "../../conformance/src/cli.rs"]
 pub mod cli;
+#[path = "../../conformance/src/harness.rs"]
+pub mod harness;
 #[path = "../../conformance/src/run.rs"]
 pub mod run;
 

@@ -6,7 +6,7 @@
 //! ([`compose`]) and plays the rest of the file, a script of host actions and
 //! checks, against the store (`run`). With the `runner` feature this crate
 //! is the runner for the patched Wasmtime 44.0.3; the crates
-//! `conformance-upstream-*` compile the same runner (`run.rs`, `cli.rs`)
+//! `conformance-upstream-*` compile the same runner (`run.rs`, `cli.rs`, `harness.rs`)
 //! against upstream releases, each with its own `backend` adapter.
 
 pub mod backends;
@@ -22,6 +22,8 @@ pub use kw::KEYWORDS;
 mod backend;
 #[cfg(feature = "runner")]
 pub mod cli;
+#[cfg(feature = "runner")]
+pub mod harness;
 #[cfg(feature = "runner")]
 pub mod run;
 
