@@ -22,12 +22,14 @@ generated):
 
   scenarios   the conformance scenarios (cargo test -p conformance --test scenarios)
   generated   the generated seeds (cargo test -p conformance --test generated)
-  http-host   the ProxyHandler tests (cargo test -p http-host)
+  http-host   the ProxyHandler tests, the schedules included
+              (cargo test -p http-host --test host)
   http-e2e    the wasmtime serve tests, against the mutant's CLI
               (scripts/build-cli.sh --cli-src work/mutant); such a mutant
               touches only the CLI's own sources (src/)
 
-A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
+A "Breaks:" line says which rule the mutant breaks, and is printed with
+its verdict. A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
 unless every suite named catches its mutant. With MUTANT names (file names
 with or without .patch), runs only those.
 
@@ -113,7 +115,7 @@ run_suite() {
         "${overrides[@]}") >"$2" 2>&1
       ;;
     http-host)
-      (cd "$ROOT" && cargo test --quiet --workspace --test handler --test lifecycle \
+      (cd "$ROOT" && cargo test --quiet --workspace --test host \
         "${overrides[@]}") >"$2" 2>&1
       ;;
     http-e2e)
@@ -135,6 +137,8 @@ for m in "${mutants[@]}"; do
   set_overrides "$m"
   g -C "$tree" apply "$m" || die "mutant $name does not apply to the series"
   note "==> mutant $name"
+  breaks=$(sed -n '/^diff --git /q; s/^Breaks:[[:space:]]*//p' "$m")
+  [[ -z "$breaks" ]] || note "    breaks: $breaks"
   this=1
   for suite in $(suites_of "$m"); do
     log=$(mktemp)

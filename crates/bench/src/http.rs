@@ -80,7 +80,7 @@ pub fn serve() -> Result<()> {
                             body.map_err(|_| ErrorCode::HttpProtocolError)
                                 .boxed_unsync()
                         });
-                        let response = http_host::send(&handler, req).await?;
+                        let response = http_host::send(&handler, None, req).await?;
                         anyhow::Ok(
                             response.map(|body| body.map_err(|code| anyhow::anyhow!("{code:?}"))),
                         )

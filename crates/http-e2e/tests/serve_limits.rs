@@ -266,10 +266,73 @@ fn request_that_finds_no_instance_in_time_gets_503() {
     assert!(refused.complete, "{refused:?}");
     let output = server.wait_for("the refusal in the log", |o| {
         o.stderr
-            .contains("refused with 503: no component instance was free to take it within 300ms")
+            .contains("refused with 503: no component instance could take it")
     });
     assert!(!output.stderr.contains("worker error"), "{output:#?}");
     server.shut_down();
+}
+
+#[test]
+fn instance_wait_timeout_refuses_nothing_without_a_full_pool() {
+    // No pool, so no request ever waits for room: however short the wait
+    // timeout, nothing is refused, slow instantiation or not.
+    let _serial = serial();
+    let guest = component_file("post-response", &http_guests::post_response().unwrap());
+    let args = [FLAGS, &["--instance-wait-timeout=1ns"]].concat();
+    let server = Server::start(&args, &guest);
+    for _ in 0..4 {
+        assert_eq!(server.get().status, 200);
+    }
+    let output = server.shut_down();
+    assert!(!output.stderr.contains("refused"), "{output:#?}");
+}
+
+/// The guest that answers, sleeps 100 ms, then loops forever without
+/// yielding.
+fn spin_guest() -> std::path::PathBuf {
+    component_file(
+        "spin-after-response",
+        &http_guests::spin_after_response().unwrap(),
+    )
+}
+
+#[test]
+fn post_return_timeout_stops_a_guest_that_never_yields() {
+    // The guest answers, sleeps 100 ms, then loops forever without
+    // yielding. With `--post-return-timeout` and no `-W timeout`, serve must
+    // still interrupt it at the deadline, report it, and exit on ctrl-c.
+    let _serial = serial();
+    let guest = spin_guest();
+    let args = [FLAGS, &["--post-return-timeout=500ms"]].concat();
+    let mut server = Server::start(&args, &guest);
+    assert_eq!(server.get().status, 200);
+    let output = server.wait_for("the instance's report", |o| !reports(&o.stderr).is_empty());
+    let reports = reports(&output.stderr);
+    assert_eq!(reports[0].reason, "post-return-timeout", "{reports:?}");
+    assert!(
+        reports[0].post_return >= Duration::from_millis(500),
+        "{reports:?}"
+    );
+    server.interrupt();
+    let (status, output) = server.wait_exit();
+    assert!(status.success(), "{status}; {output:#?}");
+}
+
+#[test]
+fn shutdown_timeout_stops_a_guest_that_never_yields() {
+    let _serial = serial();
+    let guest = spin_guest();
+    let args = [FLAGS, &["--shutdown-timeout=500ms"]].concat();
+    let mut server = Server::start(&args, &guest);
+    assert_eq!(server.get().status, 200);
+    let asked = Instant::now();
+    server.interrupt();
+    let (status, output) = server.wait_exit();
+    assert!(status.success(), "{status}; {output:#?}");
+    assert!(asked.elapsed() >= Duration::from_millis(500), "{output:#?}");
+    let reports = reports(&output.stderr);
+    assert_eq!(reports.len(), 1, "{output:#?}");
+    assert_eq!(reports[0].reason, "shutdown", "{reports:?}");
 }
 
 #[test]

@@ -114,6 +114,22 @@ pub fn trap_after_response() -> Result<Vec<u8>> {
     build(include_str!("trap_after_response.wat"))
 }
 
+/// [`post_response`] with its log line replaced by an endless loop: a guest
+/// that answers, sleeps 100 ms, and then runs without ever yielding again.
+/// Only epoch interruption (or fuel) lets its host take the thread back.
+pub fn spin_after_response() -> Result<Vec<u8>> {
+    let wat = include_str!("post_response.wat");
+    let log = "(call $subtask-drop (local.get $waitable))\n        (return (call $start-log))))";
+    anyhow::ensure!(
+        wat.contains(log),
+        "post_response.wat does not log after its sleep"
+    );
+    build(&wat.replace(
+        log,
+        "(call $subtask-drop (local.get $waitable))\n        (loop $spin (br $spin))\n        unreachable))",
+    ))
+}
+
 /// A guest that answers 200 with no body and exits as soon as the host has
 /// taken the (empty) trailers: the trivial handler the HTTP benchmark
 /// serves.
@@ -128,6 +144,7 @@ pub fn all() -> Result<Vec<(&'static str, Vec<u8>)>> {
         ("post-response", post_response()?),
         ("streaming", streaming()?),
         ("trap-after-response", trap_after_response()?),
+        ("spin-after-response", spin_after_response()?),
     ])
 }
 
@@ -168,6 +185,11 @@ mod tests {
     #[test]
     fn trap_after_response_builds_and_validates() {
         check("trap_after_response", trap_after_response());
+    }
+
+    #[test]
+    fn spin_after_response_builds_and_validates() {
+        check("spin_after_response", spin_after_response());
     }
 
     #[test]

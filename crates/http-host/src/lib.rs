@@ -55,6 +55,17 @@ pub struct Settings {
     /// [`HandlerState::post_return_timeout`]; `None` keeps its default.
     #[cfg(feature = "patched")]
     pub post_return_timeout: Option<Duration>,
+    /// [`HandlerState::instance_wait_timeout`]; `None` keeps its default.
+    #[cfg(feature = "patched")]
+    pub instance_wait_timeout: Option<Duration>,
+    /// Compile guests with epoch interruption and let them yield at every
+    /// tick of a thread that advances the epoch every 10 ms, as `wasmtime
+    /// serve` does when it has a deadline to enforce.
+    pub epoch_interruption: bool,
+    /// Make the first instantiation that finds no room wait, before it
+    /// reports so, until an instance has been dropped: the race between a
+    /// failed instantiation and a drop, made certain.
+    pub no_room_waits_for_a_drop: bool,
 }
 
 impl Default for Settings {
@@ -70,6 +81,10 @@ impl Default for Settings {
             pool_component_instances: None,
             #[cfg(feature = "patched")]
             post_return_timeout: None,
+            #[cfg(feature = "patched")]
+            instance_wait_timeout: None,
+            epoch_interruption: false,
+            no_room_waits_for_a_drop: false,
         }
     }
 }
@@ -86,8 +101,13 @@ pub struct Events {
     /// For each dropped store, in order: everything the guests had written
     /// to stdout (in all stores) when it was dropped.
     pub stdout_at_drop: Vec<String>,
+    /// The `req_id` of every [`HandlerState::new_store`] call, in order.
+    pub store_req_ids: Vec<Option<u64>>,
     /// Errors passed to [`HandlerState::handle_worker_error`].
     pub worker_errors: Vec<String>,
+    /// The `req_id` of each request task spawned with one, in the order the
+    /// tasks started to run.
+    pub tasks_started: Vec<u64>,
     /// Errors of request tasks (a trap inside `handle`, for example).
     pub task_errors: Vec<String>,
     /// Request tasks dropped before they finished (a request timeout).
@@ -268,6 +288,8 @@ pub struct Host {
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
     probe: Arc<Probe>,
+    /// Whether the drop of the store counts in the [`Events`].
+    counted: bool,
 }
 
 impl WasiView for Host {
@@ -293,6 +315,9 @@ impl Drop for Host {
     /// The store (and with it the instance) is going away: record what the
     /// guests had managed to write by now.
     fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
         let stdout = self.probe.stdout();
         self.probe.record(|e| {
             e.stores_dropped += 1;
@@ -307,12 +332,25 @@ pub struct TestState {
     engine: Engine,
     settings: Settings,
     probe: Arc<Probe>,
+    pre: wasmtime::component::InstancePre<Host>,
+    no_room_waited: std::sync::atomic::AtomicBool,
+    _ticker: Option<EpochTicker>,
 }
 
-impl HandlerState for TestState {
-    type StoreData = Host;
+impl TestState {
+    /// Instantiates the handler's component in a store of its own, outside
+    /// the handler: another user of the same engine (and so of the same
+    /// instance pool), holding a slot until the store is dropped.  Its store
+    /// is not counted in the [`Events`].
+    pub async fn occupy(&self) -> Result<Store<Host>> {
+        let mut host = self.host();
+        host.counted = false;
+        let mut store = Store::new(&self.engine, host);
+        self.pre.instantiate_async(&mut store).await?;
+        Ok(store)
+    }
 
-    fn new_store(&self, _req_id: Option<u64>) -> wasmtime::Result<StoreBundle<Host>> {
+    fn host(&self) -> Host {
         let wasi = WasiCtxBuilder::new()
             .stdout(Stdout {
                 probe: self.probe.clone(),
@@ -321,16 +359,65 @@ impl HandlerState for TestState {
                 sleep: None,
             })
             .build();
-        let host = Host {
+        Host {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
             hooks: NoOutgoingRequests,
             probe: self.probe.clone(),
-        };
-        self.probe.record(|e| e.stores_created += 1);
+            counted: true,
+        }
+    }
+}
+
+/// Advances an engine's epoch every 10 ms until dropped.
+struct EpochTicker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
+                    engine.increment_epoch();
+                }
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            _ = thread.join();
+        }
+    }
+}
+
+impl HandlerState for TestState {
+    type StoreData = Host;
+
+    fn new_store(&self, req_id: Option<u64>) -> wasmtime::Result<StoreBundle<Host>> {
+        let mut store = Store::new(&self.engine, self.host());
+        if self.settings.epoch_interruption {
+            store.epoch_deadline_async_yield_and_update(1);
+        }
+        self.probe.record(|e| {
+            e.stores_created += 1;
+            e.store_req_ids.push(req_id);
+        });
         Ok(StoreBundle {
-            store: Store::new(&self.engine, host),
+            store,
             write_profile: Box::new(|_| {}),
         })
     }
@@ -358,7 +445,28 @@ impl HandlerState for TestState {
 
     #[cfg(feature = "patched")]
     fn instance_limit_reached(&self, error: &wasmtime::Error) -> bool {
-        error.is::<wasmtime::PoolConcurrencyLimitError>()
+        let full = error.is::<wasmtime::PoolConcurrencyLimitError>();
+        if full
+            && self.settings.no_room_waits_for_a_drop
+            && !self
+                .no_room_waited
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Runs on a worker thread of a multi-threaded runtime, while
+            // another worker may drop its instance.
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(
+                    self.probe
+                        .wait_for(Duration::from_secs(60), |e| e.stores_dropped > 0),
+                )
+            });
+        }
+        full
+    }
+
+    #[cfg(feature = "patched")]
+    fn instance_wait_timeout(&self) -> Duration {
+        self.settings.instance_wait_timeout.unwrap_or(Duration::MAX)
     }
 
     #[cfg(feature = "patched")]
@@ -433,6 +541,7 @@ pub fn engine(settings: &Settings) -> Result<Engine> {
     config.wasm_component_model(true);
     config.wasm_component_model_async(true);
     config.wasm_component_model_async_builtins(true);
+    config.epoch_interruption(settings.epoch_interruption);
     if let Some(n) = settings.pool_component_instances {
         let mut pool = wasmtime::PoolingAllocationConfig::new();
         pool.total_component_instances(n);
@@ -463,17 +572,69 @@ pub fn plain_handler(
     Ok((ProxyHandler::new(PlainState(state), pre), probe))
 }
 
+/// A guest compiled for an engine configured from [`Settings`], to make
+/// several handlers of without compiling it again ([`handler_with`]).
+pub struct Compiled {
+    engine: Engine,
+    component: Component,
+    pool_component_instances: Option<u32>,
+    epoch_interruption: bool,
+}
+
+/// Compiles `component` for an engine configured from `settings`.
+pub fn compile(component: &[u8], settings: &Settings) -> Result<Compiled> {
+    let engine = engine(settings)?;
+    let component = Component::new(&engine, component)?;
+    Ok(Compiled {
+        engine,
+        component,
+        pool_component_instances: settings.pool_component_instances,
+        epoch_interruption: settings.epoch_interruption,
+    })
+}
+
+/// Like [`handler`], with a guest compiled already.  The settings of the
+/// engine (the pool, epoch interruption) must be those it was compiled
+/// with.
+pub fn handler_with(
+    compiled: &Compiled,
+    settings: Settings,
+) -> Result<(ProxyHandler<TestState>, Arc<Probe>)> {
+    anyhow::ensure!(
+        settings.pool_component_instances == compiled.pool_component_instances
+            && settings.epoch_interruption == compiled.epoch_interruption,
+        "the engine was configured with other settings"
+    );
+    let (state, pre) = state_with(compiled.engine.clone(), &compiled.component, settings)?;
+    let probe = state.probe.clone();
+    Ok((ProxyHandler::new(state, pre), probe))
+}
+
 fn state(component: &[u8], settings: Settings) -> Result<(TestState, ProxyPre<Host>)> {
     let engine = engine(&settings)?;
     let component = Component::new(&engine, component)?;
+    state_with(engine, &component, settings)
+}
+
+fn state_with(
+    engine: Engine,
+    component: &Component,
+    settings: Settings,
+) -> Result<(TestState, ProxyPre<Host>)> {
     let mut linker = Linker::<Host>::new(&engine);
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
-    let pre = ServicePre::new(linker.instantiate_pre(&component)?)?;
+    let instance_pre = linker.instantiate_pre(component)?;
+    let pre = ServicePre::new(instance_pre.clone())?;
     let state = TestState {
+        _ticker: settings
+            .epoch_interruption
+            .then(|| EpochTicker::start(engine.clone())),
         engine,
         settings,
         probe: Probe::new(),
+        pre: instance_pre,
+        no_room_waited: Default::default(),
     };
     Ok((state, ProxyPre::P3(pre)))
 }
@@ -481,32 +642,56 @@ fn state(component: &[u8], settings: Settings) -> Result<(TestState, ProxyPre<Ho
 /// A response whose body keeps the request's task in flight until dropped.
 pub type Response = http::Response<UnsyncBoxBody<Bytes, ErrorCode>>;
 
-/// Sends a `GET /` through `handler` and waits for the response head.
+/// How long [`get`] and [`send`] wait for a response head before they give
+/// up with an error: a handler that never answers fails a test instead of
+/// hanging it.
+pub const RESPONSE_BOUND: Duration = Duration::from_secs(60);
+
+/// Sends a `GET /` through `handler` and waits (at most [`RESPONSE_BOUND`])
+/// for the response head.
 ///
 /// The request's task stays in flight, as in `wasmtime serve`, until the
 /// returned response (and so its body) is dropped.
 pub async fn get<S: Probed>(handler: &ProxyHandler<S>) -> Result<Response> {
-    let request = http::Request::builder().uri("http://localhost/").body(
+    send(handler, None, empty_get()?).await
+}
+
+/// Like [`get`], with `req_id` passed to [`ProxyHandler::spawn`] and recorded
+/// in [`Events::tasks_started`] when the task starts.
+pub async fn get_as<S: Probed>(handler: &ProxyHandler<S>, req_id: u64) -> Result<Response> {
+    send(handler, Some(req_id), empty_get()?).await
+}
+
+fn empty_get() -> Result<http::Request<UnsyncBoxBody<Bytes, ErrorCode>>> {
+    Ok(http::Request::builder().uri("http://localhost/").body(
         http_body_util::Empty::<Bytes>::new()
             .map_err(|never| match never {})
             .boxed_unsync(),
-    )?;
-    send(handler, request).await
+    )?)
 }
 
-/// Sends `request` through `handler` and waits for the response head.
+/// Sends `request` through `handler` and waits (at most [`RESPONSE_BOUND`])
+/// for the response head.
 ///
 /// As with [`get`], the request's task stays in flight until the returned
-/// response is dropped.
+/// response is dropped.  The error says whether the handler dropped the task
+/// without running it, or the task ended without a response.
 pub async fn send<S: Probed>(
     handler: &ProxyHandler<S>,
+    req_id: Option<u64>,
     request: http::Request<UnsyncBoxBody<Bytes, ErrorCode>>,
 ) -> Result<Response> {
     let (tx, rx) = oneshot::channel();
     let probe = handler.state().probe().clone();
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let task_started = started.clone();
     handler.spawn(
-        None,
+        req_id,
         Box::new(move |store, proxy| {
+            task_started.store(true, std::sync::atomic::Ordering::SeqCst);
+            if let Some(req_id) = req_id {
+                probe.record(|e| e.tasks_started.push(req_id));
+            }
             Box::pin(async move {
                 let unfinished = Unfinished(probe.clone());
                 if let Err(error) = serve(store, proxy, request, tx).await {
@@ -517,8 +702,14 @@ pub async fn send<S: Probed>(
             })
         }),
     );
-    rx.await
-        .context("the request's task ended without a response")
+    match tokio::time::timeout(RESPONSE_BOUND, rx).await {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(_)) if !started.load(std::sync::atomic::Ordering::SeqCst) => {
+            bail!("the handler dropped the request's task without running it")
+        }
+        Ok(Err(_)) => bail!("the request's task ended without a response"),
+        Err(_) => bail!("no response within {RESPONSE_BOUND:?}"),
+    }
 }
 
 async fn serve(
