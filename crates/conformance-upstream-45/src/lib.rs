@@ -1,7 +1,7 @@
 //! The conformance suite's runner on upstream Wasmtime 45.0.3, from the
-//! crates registry: the patched runner's sources (`run.rs`, `cli.rs`,
-//! `harness.rs`) compiled against this release, with this crate's `backend`
-//! adapter.
+//! crates registry: the patched runner's sources (`run.rs`, `host.rs`,
+//! `cli.rs`, `harness.rs`) compiled against this release, with this
+//! crate's `backend` adapter.
 
 pub use conformance::{backends, compose, generate, scenario, spec};
 
@@ -10,6 +10,8 @@ mod backend;
 pub mod cli;
 #[path = "../../conformance/src/harness.rs"]
 pub mod harness;
+#[path = "../../conformance/src/host.rs"]
+mod host;
 #[path = "../../conformance/src/run.rs"]
 pub mod run;
 

@@ -6,8 +6,9 @@
 //! ([`compose`]) and plays the rest of the file, a script of host actions and
 //! checks, against the store (`run`). With the `runner` feature this crate
 //! is the runner for the patched Wasmtime 44.0.3; the crates
-//! `conformance-upstream-*` compile the same runner (`run.rs`, `cli.rs`, `harness.rs`)
-//! against upstream releases, each with its own `backend` adapter.
+//! `conformance-upstream-*` compile the same runner (`run.rs`, `host.rs`,
+//! `cli.rs`, `harness.rs`) against upstream releases, each with its own
+//! `backend` adapter.
 
 pub mod backends;
 pub mod compose;
@@ -24,6 +25,8 @@ mod backend;
 pub mod cli;
 #[cfg(feature = "runner")]
 pub mod harness;
+#[cfg(feature = "runner")]
+mod host;
 #[cfg(feature = "runner")]
 pub mod run;
 

@@ -11,105 +11,18 @@
 //! `docs/scenario-language.md`.
 
 use crate::backend;
-use crate::compose::compose_for;
-use crate::scenario::{
-    Action, CallId, CallState, Check, Located, Pos, Probe as ProbeName, Scenario,
+use crate::host::{
+    Call, CallTask, Host, Outcome, Probe, SpawnResult, instantiate, poll_until_stalled,
 };
+use crate::scenario::{Action, CallId, Check, Located, Pos, Probe as ProbeName, Scenario};
 use crate::spec::{Spec, Target};
 use anyhow::{Context as _, Result, bail, ensure};
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use wasmtime::component::{
-    Accessor, AccessorTask, Component, Instance, JoinHandle, Linker, TypedFunc,
-};
-use wasmtime::{Config, Engine, Store};
-
-/// How many times a `(drive)` polls the event loop before it gives up: a
-/// guest that yields forever must fail the scenario, not hang it.
-const DRIVE_LIMIT: usize = 100_000;
-
-/// Gates the host import `block` waits on, shared between the store's data
-/// and the script.
-#[derive(Default)]
-struct Gates {
-    released: Vec<u32>,
-    waiting: Vec<Waker>,
-}
-
-/// The store's data.
-pub struct Host {
-    gates: Arc<Mutex<Gates>>,
-    notes: Vec<u32>,
-}
-
-/// What became of a call the script started.
-#[derive(Debug, Clone, PartialEq)]
-enum Outcome {
-    Pending,
-    Returned(u32),
-    Dropped,
-    Error(String),
-}
-
-impl Outcome {
-    fn state(&self) -> CallState {
-        match self {
-            Outcome::Pending => CallState::Pending,
-            Outcome::Returned(v) => CallState::Returned(*v),
-            Outcome::Dropped => CallState::Dropped,
-            Outcome::Error(_) => CallState::Error,
-        }
-    }
-}
-
-struct Call {
-    outcome: Arc<Mutex<Outcome>>,
-    handle: Option<JoinHandle>,
-}
-
-/// A waker that counts how many times it has been woken.
-#[derive(Default)]
-struct Probe {
-    wakes: AtomicUsize,
-}
-
-impl Wake for Probe {
-    fn wake(self: Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A waker that records whether it was woken since it was last reset.
-#[derive(Default)]
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Poll `future` until it completes or stalls: returns `None` when it is
-/// pending and nothing woke it, so more polling cannot help.
-fn poll_until_stalled<F: Future>(future: F) -> Result<Option<F::Output>> {
-    let flag = Arc::new(Flag::default());
-    let waker = Waker::from(flag.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    for _ in 0..DRIVE_LIMIT {
-        flag.0.store(false, Ordering::SeqCst);
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(v) => return Ok(Some(v)),
-            Poll::Pending if !flag.0.load(Ordering::SeqCst) => return Ok(None),
-            Poll::Pending => {}
-        }
-    }
-    bail!("the event loop still had work after {DRIVE_LIMIT} polls")
-}
+use std::task::{Context, Poll, Waker};
+use wasmtime::Store;
+use wasmtime::component::{Instance, TypedFunc};
 
 /// What a scenario that passed went through.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -145,41 +58,6 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// `spawn` returns a `JoinHandle` up to Wasmtime 47, and a `Result` of one
-/// from 48 on.
-trait SpawnResult {
-    fn handle(self) -> Result<JoinHandle>;
-}
-
-impl SpawnResult for JoinHandle {
-    fn handle(self) -> Result<JoinHandle> {
-        Ok(self)
-    }
-}
-
-impl SpawnResult for wasmtime::Result<JoinHandle> {
-    fn handle(self) -> Result<JoinHandle> {
-        Ok(self?)
-    }
-}
-
-/// The task spawned for `(call ...)`.
-struct CallTask {
-    func: TypedFunc<(), (u32,)>,
-    outcome: Arc<Mutex<Outcome>>,
-}
-
-impl AccessorTask<Host> for CallTask {
-    async fn run(self, accessor: &Accessor<Host>) -> wasmtime::Result<()> {
-        let result = self.func.call_concurrent(accessor, ()).await;
-        *self.outcome.lock().unwrap() = match result {
-            Ok((v,)) => Outcome::Returned(v),
-            Err(e) => Outcome::Error(format!("{e:?}")),
-        };
-        Ok(())
-    }
-}
-
 /// A scenario in progress.
 pub struct Runner {
     spec: Spec,
@@ -196,59 +74,9 @@ pub struct Runner {
     source: String,
 }
 
-/// The engine every scenario uses: the component model with its async
-/// features and threads, debug assertions as built.
-fn engine() -> Result<Engine> {
-    let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .wasm_component_model_async(true)
-        .wasm_component_model_async_stackful(true)
-        .wasm_component_model_threading(true)
-        .concurrency_support(true);
-    backend::configure(&mut config);
-    Ok(Engine::new(&config)?)
-}
-
 impl Runner {
     pub fn new(spec: Spec, source: &str) -> Result<Runner> {
-        let bytes = compose_for(&spec, backend::ENCODING)?;
-        let engine = engine()?;
-        let component = Component::new(&engine, &bytes)?;
-        let mut linker = Linker::<Host>::new(&engine);
-        linker
-            .root()
-            .func_wrap_concurrent("block", |_accessor, (id,): (u32,)| {
-                Box::pin(async move {
-                    let gates = tls_gates();
-                    std::future::poll_fn(|cx| {
-                        let mut g = gates.lock().unwrap();
-                        if g.released.contains(&id) {
-                            Poll::Ready(Ok(()))
-                        } else {
-                            g.waiting.push(cx.waker().clone());
-                            Poll::Pending
-                        }
-                    })
-                    .await
-                })
-            })?;
-        linker.root().func_wrap("note", |mut store, (v,): (u32,)| {
-            let host: &mut Host = store.data_mut();
-            host.notes.push(v);
-            Ok(())
-        })?;
-        let gates = Arc::new(Mutex::new(Gates::default()));
-        set_tls_gates(gates.clone());
-        let mut store = Store::new(
-            &engine,
-            Host {
-                gates,
-                notes: Vec::new(),
-            },
-        );
-        let instance = poll_until_stalled(linker.instantiate_async(&mut store, &component))?
-            .context("instantiation did not complete")??;
+        let (store, instance) = instantiate(&spec)?;
         Ok(Runner {
             spec,
             store,
@@ -353,27 +181,8 @@ impl Runner {
             Action::CallAsync { id, target } => {
                 self.call_async(pos, Self::call_id(id, suffix), target)?
             }
-            Action::Drop(id) => {
-                let call = self
-                    .calls
-                    .get_mut(&Self::call_id(id, suffix))
-                    .context("no such call")?;
-                call.handle
-                    .take()
-                    .context("only a `(call ...)` can be dropped")?
-                    .abort();
-                let mut outcome = call.outcome.lock().unwrap();
-                if *outcome == Outcome::Pending {
-                    *outcome = Outcome::Dropped;
-                }
-            }
-            Action::Release(id) => {
-                let mut gates = self.store.data().gates.lock().unwrap();
-                gates.released.push(*id);
-                for waker in gates.waiting.drain(..) {
-                    waker.wake();
-                }
-            }
+            Action::Drop(id) => self.drop_call(&Self::call_id(id, suffix))?,
+            Action::Release(id) => self.release(*id),
             Action::Drive => {
                 if let Err(e) = self.drive()? {
                     self.fail(pos, format!("(drive) failed: {e:?}"));
@@ -384,18 +193,7 @@ impl Runner {
             Action::Poll(probe) => {
                 let _ = self.poll_probe(&probe.0)?;
             }
-            Action::Repeat { times, actions } => {
-                for i in 0..*times {
-                    for action in actions {
-                        self.action(action, &format!("{suffix}#{i}"))?;
-                    }
-                    if !self.failures.is_empty() {
-                        let line = pos.line(&self.source).unwrap_or(0);
-                        self.failures.push(format!("line {line}: in iteration {i}"));
-                        break;
-                    }
-                }
-            }
+            Action::Repeat { times, actions } => self.repeat(pos, *times, actions, suffix)?,
             Action::Diverge {
                 why,
                 branches,
@@ -420,6 +218,51 @@ impl Runner {
                         format!("line {line}: `{check}`")
                     })?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// `(drop ID)`: drop the future of a `(call ...)`.
+    fn drop_call(&mut self, id: &str) -> Result<()> {
+        let call = self.calls.get_mut(id).context("no such call")?;
+        call.handle
+            .take()
+            .context("only a `(call ...)` can be dropped")?
+            .abort();
+        let mut outcome = call.outcome.lock().unwrap();
+        if *outcome == Outcome::Pending {
+            *outcome = Outcome::Dropped;
+        }
+        Ok(())
+    }
+
+    /// `(release N)`: let every current and future `block(N)` return.
+    fn release(&mut self, id: u32) {
+        let mut gates = self.store.data().gates.lock().unwrap();
+        gates.released.push(id);
+        for waker in gates.waiting.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// `(repeat N ACTION...)`, the call ids numbered per iteration; stops
+    /// after the first iteration with a failure.
+    fn repeat(
+        &mut self,
+        pos: Pos,
+        times: u32,
+        actions: &[Located<Action>],
+        suffix: &str,
+    ) -> Result<()> {
+        for i in 0..times {
+            for action in actions {
+                self.action(action, &format!("{suffix}#{i}"))?;
+            }
+            if !self.failures.is_empty() {
+                let line = pos.line(&self.source).unwrap_or(0);
+                self.failures.push(format!("line {line}: in iteration {i}"));
+                break;
             }
         }
         Ok(())
@@ -564,18 +407,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default()
-}
-
-thread_local! {
-    static GATES: std::cell::RefCell<Option<Arc<Mutex<Gates>>>> = const { std::cell::RefCell::new(None) };
-}
-
-fn set_tls_gates(gates: Arc<Mutex<Gates>>) {
-    GATES.with(|g| *g.borrow_mut() = Some(gates));
-}
-
-fn tls_gates() -> Arc<Mutex<Gates>> {
-    GATES.with(|g| g.borrow().clone().expect("gates are set by Runner::new"))
 }
 
 /// Play a scenario; a panic inside Wasmtime becomes an error.
