@@ -335,12 +335,11 @@ fn shutdown_timeout_stops_a_guest_that_never_yields() {
     assert_eq!(reports[0].reason, "shutdown", "{reports:?}");
 }
 
-#[test]
-fn load_on_a_full_pool_loses_no_line_and_fails_no_request() {
-    // The load case of scripts/bench.sh, small: 4 keep-alive clients for 1 s
-    // against a pool of 4 instances, each kept about 100 ms after its only
-    // request.
-    let _serial = serial();
+/// Runs the `load` tool (the load case of `scripts/bench.sh`): `clients`
+/// keep-alive clients for `seconds` against a pool of `pool` instances, each
+/// kept about 100 ms after its only request.  Returns its row: label,
+/// requests/s, p50, p99, peak live instances, failed, lines lost.
+fn load(clients: usize, seconds: u32, pool_size: usize) -> Vec<String> {
     let guest = component_file("post-response", &http_guests::post_response().unwrap());
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_load"));
     command
@@ -348,37 +347,45 @@ fn load_on_a_full_pool_loses_no_line_and_fails_no_request() {
         .arg(http_e2e::cli())
         .arg("--guest")
         .arg(&guest)
-        .args([
-            "--clients",
-            "4",
-            "--seconds",
-            "1",
-            "--label",
-            "patched",
-            "--",
-        ])
+        .args(["--clients", &clients.to_string()])
+        .args(["--seconds", &seconds.to_string()])
+        .args(["--label", "patched", "--"])
         .args(FLAGS)
-        .args(pool(4));
+        .args(pool(pool_size));
     let output = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}{stderr}");
-    // | label | requests/s | p50 | p99 | peak live instances | failed | lines lost |
-    let row: Vec<&str> = stdout
+    let row: Vec<String> = stdout
         .trim()
         .trim_matches('|')
         .split('|')
-        .map(str::trim)
+        .map(|cell| cell.trim().to_string())
         .collect();
     assert_eq!(row.len(), 7, "{stdout}");
     assert_eq!(row[0], "patched");
     let rps: f64 = row[1].parse().unwrap();
     assert!(rps > 0.0, "{stdout}");
-    // Stores alive at once, each from its creation: the pool's 4 instances,
+    // Stores alive at once, each from its creation: the pool's instances,
     // plus the stores of workers still setting up when a slot frees (at most
     // one per client).
     let peak: usize = row[4].parse().unwrap();
-    assert!((1..=8).contains(&peak), "{stdout}");
+    assert!((1..=pool_size + clients).contains(&peak), "{stdout}");
     assert_eq!(row[5], "0", "no request failed: {stdout}{stderr}");
     assert_eq!(row[6], "0", "no line lost: {stdout}{stderr}");
+    row
+}
+
+#[test]
+fn load_on_a_full_pool_loses_no_line_and_fails_no_request() {
+    let _serial = serial();
+    load(4, 1, 4);
+}
+
+#[test]
+fn load_with_far_more_clients_than_instances_fails_no_request() {
+    // Sixteen clients take turns at two instances: every request waits for
+    // room, none fails, every line is written.
+    let _serial = serial();
+    load(16, 2, 2);
 }
