@@ -274,10 +274,13 @@ pub fn bin_for(bin: &std::path::Path, case: &str) -> std::path::PathBuf {
     }
 }
 
-/// The value after `name` in `args`, if any.
-pub fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
+/// The arguments of `bench run|batches` and `bench-poll run|batches`.
+#[derive(clap::Args)]
+pub struct Case {
+    /// The case (`bench --help` lists them).
+    #[arg(long)]
+    pub case: String,
+    /// Operations per run.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub iters: u64,
 }

@@ -4,32 +4,14 @@
 //! first failure). Like `run.rs`, this file is compiled once per backend.
 
 use crate::backend;
+use crate::backends::Backend;
 use crate::generate::{Plan, shrink};
 use crate::run::{Report, check, run_file};
 use anyhow::{Context, Result, bail};
+use clap::Parser;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// Reads `--flag VALUE` pairs; every flag takes a value.
-struct Args(std::iter::Skip<std::env::Args>);
-
-impl Args {
-    fn new() -> Args {
-        Args(std::env::args().skip(1))
-    }
-
-    fn value(&mut self, flag: &str) -> Result<String> {
-        self.0
-            .next()
-            .with_context(|| format!("{flag} needs a value"))
-    }
-
-    fn number(&mut self, flag: &str) -> Result<u64> {
-        let v = self.value(flag)?;
-        v.parse()
-            .with_context(|| format!("{flag} takes a whole number, not `{v}`"))
-    }
-}
 
 /// Shrinks a failing seed's plan and writes it to `dir/seed-N.wast`.
 pub fn write_shrunk(dir: &Path, seed: u64, plan: Plan) -> Result<PathBuf> {
@@ -62,96 +44,55 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// `conformance [--seeds N] [--start S] [--out DIR] [PATH...]`: runs every
-/// scenario file under the paths, then seeds `S..S+N`, printing one line
-/// per scenario (`NAME: SCENARIO: VERDICT`), one per failing seed (shrunk
-/// into `--out`), and `NAME: summary: P passed, F failed`. Fails if
-/// anything failed. `conformance --list-backends` prints the backends
-/// ([`crate::backends::Backend::list`]).
+/// Runs every scenario file under the paths, then the generated seeds
+/// START..START+SEEDS, on this backend. Prints one line per scenario
+/// (`BACKEND: SCENARIO: VERDICT`), one per failing seed (shrunk into
+/// `--out`), and `BACKEND: summary: P passed, F failed`; fails if anything
+/// failed.
+#[derive(Parser)]
+struct ConformanceArgs {
+    /// How many generated seeds to run.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    start: u64,
+    /// Where to write the shrunk scenario of each failing seed.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print the backends (name, package, runner, fuzzer), one a line, and
+    /// exit.
+    #[arg(long)]
+    list_backends: bool,
+    /// Scenario files, or directories of them.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// Scenarios and seeds that passed and failed.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+/// `conformance` (see [`ConformanceArgs`]).
 pub fn conformance() -> Result<()> {
-    let _ = env_logger::try_init();
-    let mut seeds = 0;
-    let mut start = 0;
-    let mut out = None;
-    let mut paths = Vec::new();
-    let mut args = Args::new();
-    while let Some(arg) = args.0.next() {
-        match arg.as_str() {
-            "--seeds" => seeds = args.number(&arg)?,
-            "--start" => start = args.number(&arg)?,
-            "--out" => out = Some(PathBuf::from(args.value(&arg)?)),
-            "--list-backends" => {
-                print!("{}", crate::backends::Backend::list());
-                return Ok(());
-            }
-            "-h" | "--help" => {
-                println!(
-                    "usage: conformance [--seeds N] [--start S] [--out DIR] [PATH...]\n       \
-                     conformance --list-backends"
-                );
-                return Ok(());
-            }
-            flag if flag.starts_with('-') => bail!("unknown argument `{flag}`"),
-            path => paths.push(PathBuf::from(path)),
-        }
+    let args = ConformanceArgs::parse();
+    if args.list_backends {
+        print!("{}", Backend::list());
+        return Ok(());
     }
+    let _ = env_logger::try_init();
     // A panic is reported as the failure of its scenario or seed.
     std::panic::set_hook(Box::new(|_| {}));
     let name = backend::BACKEND.name();
-    let (mut passed, mut failed) = (0, 0);
-    for file in scenario_files(&paths)? {
-        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-        match run_file(&file) {
-            Ok(report) => {
-                passed += 1;
-                println!("{name}: {stem}: {report}");
-            }
-            Err(e) => {
-                failed += 1;
-                let e = format!("{e:#}").replace('\n', "\n    ");
-                println!("{name}: {stem}: FAIL\n    {e}");
-            }
-        }
+    let mut tally = Tally::default();
+    run_scenarios(&args.paths, &mut tally)?;
+    if args.seeds > 0 {
+        run_seeds(&args, &mut tally)?;
     }
-    let began = Instant::now();
-    let mut total = Report::default();
-    let mut known = std::collections::BTreeMap::<String, u64>::new();
-    for seed in start..start + seeds {
-        let plan = Plan::generate(seed);
-        match check(&plan) {
-            Ok(report) => {
-                passed += 1;
-                total.checks += report.checks;
-                total.derived += report.derived;
-                if let Some(why) = report.failed_as_expected {
-                    *known.entry(why).or_default() += 1;
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                println!(
-                    "{name}: seed {seed}: FAIL\n    {}",
-                    e.replace('\n', "\n    ")
-                );
-                if let Some(dir) = &out {
-                    let path = write_shrunk(dir, seed, plan)?;
-                    println!("    shrunk: {}", path.display());
-                }
-            }
-        }
-    }
-    if seeds > 0 {
-        println!(
-            "{name}: seeds {start}..{}: {} checks, {} counts derived from the poll, in {:.1?}",
-            start + seeds,
-            total.checks,
-            total.derived,
-            began.elapsed()
-        );
-        for (why, n) in &known {
-            println!("{name}: seeds failed as expected: {n}: {why}");
-        }
-    }
+    let Tally { passed, failed } = tally;
     println!("{name}: summary: {passed} passed, {failed} failed");
     if failed > 0 {
         bail!("{failed} unexpected result(s) on {name}");
@@ -159,32 +100,91 @@ pub fn conformance() -> Result<()> {
     Ok(())
 }
 
-/// `fuzz [--seconds N] [--seeds N] [--start S] [--out DIR]`: runs seeds
-/// from `S` (default: taken from the clock, printed) until `--seconds` have
-/// passed or `--seeds` have run. A failing seed is shrunk and written to
-/// `--out` (default `target/fuzz-failures`) as an ordinary scenario file;
-/// the run then stops with an error.
-pub fn fuzz() -> Result<()> {
-    let _ = env_logger::try_init();
-    let mut seconds = 60;
-    let mut seeds = u64::MAX;
-    let mut start = None;
-    let mut out = PathBuf::from("target/fuzz-failures");
-    let mut args = Args::new();
-    while let Some(arg) = args.0.next() {
-        match arg.as_str() {
-            "--seconds" => seconds = args.number(&arg)?,
-            "--seeds" => seeds = args.number(&arg)?,
-            "--start" => start = Some(args.number(&arg)?),
-            "--out" => out = args.value(&arg)?.into(),
-            "-h" | "--help" => {
-                println!("usage: fuzz [--seconds N] [--seeds N] [--start SEED] [--out DIR]");
-                return Ok(());
+fn run_scenarios(paths: &[PathBuf], tally: &mut Tally) -> Result<()> {
+    let name = backend::BACKEND.name();
+    for file in scenario_files(paths)? {
+        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+        match run_file(&file) {
+            Ok(report) => {
+                tally.passed += 1;
+                println!("{name}: {stem}: {report}");
             }
-            _ => bail!("unknown argument `{arg}`"),
+            Err(e) => {
+                tally.failed += 1;
+                let e = format!("{e:#}").replace('\n', "\n    ");
+                println!("{name}: {stem}: FAIL\n    {e}");
+            }
         }
     }
-    let start = start.unwrap_or_else(|| {
+    Ok(())
+}
+
+fn run_seeds(args: &ConformanceArgs, tally: &mut Tally) -> Result<()> {
+    let name = backend::BACKEND.name();
+    let (start, end) = (args.start, args.start + args.seeds);
+    let began = Instant::now();
+    let mut total = Report::default();
+    let mut known = BTreeMap::<String, u64>::new();
+    for seed in start..end {
+        let plan = Plan::generate(seed);
+        match check(&plan) {
+            Ok(report) => {
+                tally.passed += 1;
+                total.checks += report.checks;
+                total.derived += report.derived;
+                if let Some(why) = report.failed_as_expected {
+                    *known.entry(why).or_default() += 1;
+                }
+            }
+            Err(e) => {
+                tally.failed += 1;
+                let e = e.replace('\n', "\n    ");
+                println!("{name}: seed {seed}: FAIL\n    {e}");
+                if let Some(dir) = &args.out {
+                    let path = write_shrunk(dir, seed, plan)?;
+                    println!("    shrunk: {}", path.display());
+                }
+            }
+        }
+    }
+    println!(
+        "{name}: seeds {start}..{end}: {} checks, {} counts derived from the poll, in {:.1?}",
+        total.checks,
+        total.derived,
+        began.elapsed()
+    );
+    for (why, n) in &known {
+        println!("{name}: seeds failed as expected: {n}: {why}");
+    }
+    Ok(())
+}
+
+/// Runs generated seeds from START (default: taken from the clock, printed)
+/// until SECONDS have passed or SEEDS have run, on this backend. A failing
+/// seed is shrunk and written to `--out` as an ordinary scenario file; the
+/// run then stops with an error.
+#[derive(Parser)]
+struct FuzzArgs {
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    seconds: u64,
+    /// Stop after this many seeds.
+    #[arg(long, value_name = "N")]
+    seeds: Option<u64>,
+    /// The first seed.
+    #[arg(long, value_name = "SEED")]
+    start: Option<u64>,
+    /// Where to write the shrunk scenario of a failing seed (under the
+    /// backend's name).
+    #[arg(long, value_name = "DIR", default_value = "target/fuzz-failures")]
+    out: PathBuf,
+}
+
+/// `fuzz` (see [`FuzzArgs`]).
+pub fn fuzz() -> Result<()> {
+    let args = FuzzArgs::parse();
+    let _ = env_logger::try_init();
+    let start = args.start.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -192,29 +192,30 @@ pub fn fuzz() -> Result<()> {
             << 20
     });
     let name = backend::BACKEND.name();
-    println!("fuzz: {name}: seeds from {start}, for up to {seconds}s");
+    println!(
+        "fuzz: {name}: seeds from {start}, for up to {}s",
+        args.seconds
+    );
     let began = Instant::now();
-    let deadline = began + Duration::from_secs(seconds);
-    let mut ran = 0u64;
-    let mut seed = start;
-    let mut known = std::collections::BTreeMap::<String, u64>::new();
-    while Instant::now() < deadline && ran < seeds {
+    let deadline = began + Duration::from_secs(args.seconds);
+    let (mut ran, mut seed) = (0u64, start);
+    let mut known = BTreeMap::<String, u64>::new();
+    while Instant::now() < deadline && ran < args.seeds.unwrap_or(u64::MAX) {
         let plan = Plan::generate(seed);
-        let result = check(&plan);
-        if let Ok(Report {
-            failed_as_expected: Some(why),
-            ..
-        }) = &result
-        {
-            *known.entry(why.clone()).or_default() += 1;
-        }
-        if let Err(e) = result {
-            println!("fuzz: {name}: seed {seed} fails: {e}\nshrinking...");
-            let path = write_shrunk(&out.join(name), seed, plan)?;
-            bail!(
-                "seed {seed} fails on {name}; shrunk scenario in {} (after {ran} passing seeds)",
-                path.display()
-            );
+        match check(&plan) {
+            Ok(report) => {
+                if let Some(why) = report.failed_as_expected {
+                    *known.entry(why).or_default() += 1;
+                }
+            }
+            Err(e) => {
+                println!("fuzz: {name}: seed {seed} fails: {e}\nshrinking...");
+                let path = write_shrunk(&args.out.join(name), seed, plan)?;
+                bail!(
+                    "seed {seed} fails on {name}; shrunk scenario in {} (after {ran} passing seeds)",
+                    path.display()
+                );
+            }
         }
         ran += 1;
         seed += 1;

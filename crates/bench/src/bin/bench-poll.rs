@@ -6,7 +6,9 @@
 //! Only the patched build has this API, so this workload is a binary of its
 //! own: the `bench` binary is then the same source in both builds.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
+use bench::Case;
+use clap::Parser;
 use std::hint::black_box;
 use std::time::Instant;
 use wasmtime::AsContextMut;
@@ -27,21 +29,29 @@ fn poll(bench: &bench::Bench, live: u64, iters: u64) -> Result<f64> {
     }))?
 }
 
+/// Nanoseconds per call of `Accessor::poll_no_interesting_tasks` (cases
+/// `poll-N`: the poll with N live tasks).
+#[derive(Parser)]
+#[command(name = "bench-poll")]
+enum Cli {
+    /// Run the case once and print nanoseconds per call.
+    Run(Case),
+    /// Run the case once for every line on standard input (the protocol of
+    /// `bench batches`).
+    Batches(Case),
+}
+
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |name: &str| bench::flag(&args, name);
-    let usage = "usage: bench-poll run|batches --case poll-N [--iters N]";
-    let case = arg("--case").context(usage)?;
+    let cli = Cli::parse();
+    let (Cli::Run(Case { case, iters }) | Cli::Batches(Case { case, iters })) = &cli;
     let live = case
         .strip_prefix("poll-")
         .with_context(|| format!("unknown case `{case}`"))?
         .parse()?;
-    let iters = arg("--iters").unwrap_or("1000").parse()?;
     let bench = bench::Bench::new()?;
-    match args.first().map(String::as_str) {
-        Some("run") => println!("{:.3}", poll(&bench, live, iters)?),
-        Some("batches") => bench::serve_batches(|| poll(&bench, live, iters))?,
-        _ => bail!("{usage}"),
+    match cli {
+        Cli::Run(_) => println!("{:.3}", poll(&bench, live, *iters)?),
+        Cli::Batches(_) => bench::serve_batches(|| poll(&bench, live, *iters))?,
     }
     Ok(())
 }

@@ -3,13 +3,14 @@
 //! without Wasmtime: `cargo run -p conformance --no-default-features --bin
 //! backends`.
 
-use std::process::ExitCode;
+use clap::Parser;
 
-fn main() -> ExitCode {
-    if let Some(arg) = std::env::args().nth(1) {
-        eprintln!("usage: backends (prints the suite's backends; no argument, not `{arg}`)");
-        return ExitCode::FAILURE;
-    }
+/// Print the suite's backends, one a line: name, package, runner binary,
+/// fuzz binary.
+#[derive(Parser)]
+struct Args {}
+
+fn main() {
+    Args::parse();
     print!("{}", conformance::backends::Backend::list());
-    ExitCode::SUCCESS
 }
