@@ -29,7 +29,9 @@ generated):
               touches only the CLI's own sources (src/)
 
 A "Breaks:" line says which rule the mutant breaks, and is printed with
-its verdict. A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
+its verdict. A "Tests:" line names the tests (filters of the test binary,
+e.g. dispatch::request_after_shutdown) of the http-host suite that must
+catch the mutant; only those run. A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
 unless every suite named catches its mutant. With MUTANT names (file names
 with or without .patch), runs only those.
 
@@ -116,7 +118,7 @@ run_suite() {
       ;;
     http-host)
       (cd "$ROOT" && cargo test --quiet --workspace --test host \
-        "${overrides[@]}") >"$2" 2>&1
+        "${overrides[@]}" -- "${tests[@]}") >"$2" 2>&1
       ;;
     http-e2e)
       if ! cli=$("$ROOT/scripts/build-cli.sh" --cli-src "$tree" 2>"$2"); then
@@ -135,6 +137,8 @@ for m in "${mutants[@]}"; do
   g -C "$tree" checkout --quiet -- .
   g -C "$tree" clean --quiet -fd
   set_overrides "$m"
+  tests=()
+  read -ra tests < <(sed -n '/^diff --git /q; s/^Tests:[[:space:]]*//p' "$m") || true
   g -C "$tree" apply "$m" || die "mutant $name does not apply to the series"
   note "==> mutant $name"
   breaks=$(sed -n '/^diff --git /q; s/^Breaks:[[:space:]]*//p' "$m")

@@ -134,10 +134,25 @@ cargo test --workspace 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 note "    done in $(($(date +%s) - t0))s"
+
+# The standalone reproducers of upstream behaviours, each on its release's
+# own wasmtime-wast: a workspace of its own (its Cargo.toml says why), built
+# in this target directory to reuse what 'cargo test --workspace' built.
+note "==> cargo test (crates/upstream-reproducers)"
+t0=$(date +%s)
+set +e
+cargo test --manifest-path "$ROOT/crates/upstream-reproducers/Cargo.toml" \
+  --target-dir "$ROOT/target" 2>&1 | tee -a "$log"
+rc_repro=${PIPESTATUS[0]}
+set -e
+note "    done in $(($(date +%s) - t0))s"
 tests_passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")
 tests_failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")
 if [[ "$rc" -ne 0 ]]; then
   failures+=("cargo test --workspace")
+fi
+if [[ "$rc_repro" -ne 0 ]]; then
+  failures+=("upstream reproducers")
 fi
 
 # The same scenarios and generator on every backend, one summary each
@@ -151,7 +166,7 @@ fi
 elapsed=$(($(date +%s) - start))
 total_passed=$((passed + ${tests_passed:-0}))
 total_failed=$((failed + ${tests_failed:-0}))
-if [[ "$rc" -ne 0 && "${tests_failed:-0}" -eq 0 ]]; then
+if [[ ("$rc" -ne 0 || "$rc_repro" -ne 0) && "${tests_failed:-0}" -eq 0 ]]; then
   total_failed=$((total_failed + 1))
 fi
 note "cargo tests: ${tests_passed:-0} passed, ${tests_failed:-0} failed; checks: $passed passed, $failed failed; ${elapsed}s"
