@@ -373,6 +373,18 @@ fn load(clients: usize, seconds: u32, pool_size: usize) -> Vec<String> {
     assert!((1..=pool_size + clients).contains(&peak), "{stdout}");
     assert_eq!(row[5], "0", "no request failed: {stdout}{stderr}");
     assert_eq!(row[6], "0", "no line lost: {stdout}{stderr}");
+    // The instances' reports account for every request served.
+    let count = |what: &str| -> usize {
+        let summary = stderr.lines().find(|l| l.starts_with("load: ")).unwrap();
+        let at = summary.find(what).unwrap_or_else(|| panic!("{summary}"));
+        summary[..at]
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(count(" ok,"), count(" requests reported"), "{stderr}");
     row
 }
 

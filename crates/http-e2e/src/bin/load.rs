@@ -32,46 +32,50 @@ use std::time::{Duration, Instant};
 
 const MESSAGE: &str = "post-response work done";
 
-fn main() {
-    let mut cli = None;
-    let mut guest = None;
-    let mut clients = 8usize;
-    let mut seconds = 6f64;
-    let mut label = String::from("server");
-    let mut flags = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| fail(&format!("{arg} needs a value")))
-        };
-        match arg.as_str() {
-            "--cli" => cli = Some(PathBuf::from(value())),
-            "--guest" => guest = Some(PathBuf::from(value())),
-            "--clients" => clients = number(&value()),
-            "--seconds" => seconds = number(&value()),
-            "--label" => label = value(),
-            "--" => {
-                flags.extend(args.by_ref());
-                break;
-            }
-            "-h" | "--help" => {
-                println!(
-                    "usage: load --cli PATH --guest FILE [--clients N] [--seconds S] \
-                     [--label NAME] [-- SERVE-FLAGS...]"
-                );
-                return;
-            }
-            _ => fail(&format!("unknown argument `{arg}`")),
-        }
+/// A bounded load on one `wasmtime serve` over loopback.
+#[derive(clap::Parser)]
+#[command(name = "load")]
+struct Args {
+    /// The `wasmtime` binary to serve with.
+    #[arg(long, value_name = "PATH")]
+    cli: PathBuf,
+    /// The component to serve.
+    #[arg(long, value_name = "FILE")]
+    guest: PathBuf,
+    /// Keep-alive clients at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
+    clients: u64,
+    /// How long the clients send requests.
+    #[arg(long, default_value_t = 6.0, value_parser = seconds)]
+    seconds: f64,
+    /// The first cell of the row.
+    #[arg(long, default_value = "server")]
+    label: String,
+    /// Flags passed to `wasmtime serve`.
+    #[arg(last = true, value_name = "SERVE-FLAGS")]
+    flags: Vec<String>,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 600.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0 and 600"
+        )),
     }
-    let cli = cli.unwrap_or_else(|| fail("--cli is required"));
-    let guest = guest.unwrap_or_else(|| fail("--guest is required"));
+}
+
+fn main() {
+    let Args {
+        cli,
+        guest,
+        clients,
+        seconds,
+        label,
+        flags,
+    } = clap::Parser::parse();
     if !cli.is_file() || !guest.is_file() {
         fail("--cli and --guest must name files");
-    }
-    if clients == 0 || !(seconds > 0.0 && seconds <= 600.0) {
-        fail("--clients must be at least 1, --seconds between 0 and 600");
     }
 
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
@@ -110,15 +114,11 @@ fn main() {
     );
     let errors = output.stderr.matches("worker error").count();
     let refused = output.stderr.matches("refused with 503").count();
+    let reported = reported_requests(&output.stderr);
     eprintln!(
         "load: {label}: {ok} ok, {failed} failed, {lines} lines, {errors} worker errors, \
-         {refused} refused with 503, in {elapsed:.1}s"
+         {refused} refused with 503, {reported} requests reported, in {elapsed:.1}s"
     );
-}
-
-fn number<T: std::str::FromStr>(s: &str) -> T {
-    s.parse()
-        .unwrap_or_else(|_| fail(&format!("`{s}` is not a number")))
 }
 
 fn fail(message: &str) -> ! {
@@ -199,6 +199,21 @@ fn exchange(stream: &mut BufReader<TcpStream>, addr: SocketAddr) -> std::io::Res
         return Err(std::io::Error::other("the server closed the connection"));
     }
     Ok(status)
+}
+
+/// The requests the server's `Instance ended` lines account for (the sum of
+/// their `requests=` fields).
+fn reported_requests(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains("Instance ended: "))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|f| f.strip_prefix("requests="))?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum()
 }
 
 /// The most instances alive at once, from the `Instance ended` lines (each
