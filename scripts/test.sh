@@ -11,8 +11,10 @@ Usage: scripts/test.sh [--each] [--no-mutants]
 Prepares the base and applies the series if needed (scripts/apply.sh), checks
 the hygiene of the series, builds the patched wasmtime CLI for the end-to-end
 tests (scripts/build-cli.sh), runs 'cargo test --workspace', runs the
-conformance suite on the three backends (scripts/conformance.sh), runs the
-mutant check (scripts/mutants.sh), and ends with a one-line summary.
+standalone upstream reproducers (crates/upstream-reproducers, a workspace of
+its own), runs the conformance suite on the three backends
+(scripts/conformance.sh), runs the mutant check (scripts/mutants.sh), and
+ends with a one-line summary.
 
 Hygiene: the series applies to a fresh clone of the pristine base, and
 scripts/refresh.sh --check finds patches/ identical to the patched tree.
