@@ -468,6 +468,13 @@ fn check(schedule: &Schedule, outcome: &Outcome) -> Result<(), String> {
             ));
         }
         for (id, request) in schedule.requests.iter().enumerate() {
+            if let Some((Answer::Response(_), at)) = &outcome.answers[id] {
+                if *at > deadline {
+                    return Err(format!(
+                        "request {id} got its response at {at} ms, after the deadline"
+                    ));
+                }
+            }
             let late = request.at_ms >= deadline;
             if late && started.contains(&id) {
                 return Err(format!(
