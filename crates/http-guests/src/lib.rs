@@ -130,6 +130,25 @@ pub fn spin_after_response() -> Result<Vec<u8>> {
     ))
 }
 
+/// [`post_response`] with a start function that counts to 300 million
+/// first: a component whose instantiation takes a while (a large guest's,
+/// say).
+pub fn slow_start() -> Result<Vec<u8>> {
+    let wat = include_str!("post_response.wat");
+    let memory = "(memory (export \"memory\") 1)";
+    anyhow::ensure!(wat.contains(memory), "post_response.wat has no memory");
+    build(&wat.replacen(
+        memory,
+        &format!(
+            "{memory}\n  (func $count (local $i i32)\n    (loop $more\n      \
+             (local.set $i (i32.add (local.get $i) (i32.const 1)))\n      \
+             (br_if $more (i32.lt_u (local.get $i) (i32.const 300000000)))))\n  \
+             (start $count)"
+        ),
+        1,
+    ))
+}
+
 /// A guest that answers 200 with no body and exits as soon as the host has
 /// taken the (empty) trailers: the trivial handler the HTTP benchmark
 /// serves.
@@ -190,6 +209,11 @@ mod tests {
     #[test]
     fn spin_after_response_builds_and_validates() {
         check("spin_after_response", spin_after_response());
+    }
+
+    #[test]
+    fn slow_start_builds_and_validates() {
+        check("slow_start", slow_start());
     }
 
     #[test]
