@@ -5,8 +5,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LOAD_FLAGS=(-Wcomponent-model-async "-Sp3,cli" --max-instance-reuse-count=1
-  -Opooling-allocator=y -Opooling-total-component-instances=12)
-LOAD_CLIENTS=8
+  -Opooling-allocator=y)
+# The load configurations: "pool-size clients" (the pool of component
+# instances, the keep-alive clients). The second has far more clients than
+# instances, so that most requests wait for room.
+LOAD_CONFIGS=("12 8" "4 32")
 LOAD_SECONDS=6
 
 usage() {
@@ -51,11 +54,13 @@ Options:
 
 The load case (also run last by a full run): the pristine and the patched
 wasmtime serve (scripts/build-cli.sh, debug builds) in turn, each with
-$(printf '%s' "${LOAD_FLAGS[*]}"),
-serving the post-response guest (about 100 ms of work after each response)
-to $LOAD_CLIENTS keep-alive clients for ${LOAD_SECONDS}s on loopback
-(crates/http-e2e/src/bin/load.rs): requests/s, p50 and p99 latency, peak
-live instances, failed requests and post-response lines lost.
+$(printf '%s' "${LOAD_FLAGS[*]}") and
+-Opooling-total-component-instances=P, serving the post-response guest
+(about 100 ms of work after each response) to C keep-alive clients for
+${LOAD_SECONDS}s on loopback (crates/http-e2e/src/bin/load.rs), for each
+"P C" of $(printf '"%s" ' "${LOAD_CONFIGS[@]}")(P=4 with 32 clients: most requests
+wait for room): requests/s, p50 and p99 latency, peak live instances, failed
+requests and post-response lines lost.
   -h, --help      show this help
 USAGE
 }
@@ -114,7 +119,7 @@ report="$ROOT/docs/benchmarks/BENCHMARKS.md"
 # `load_case`: runs the load case on both CLIs and puts its section at the end
 # of the report, in place of the one there.
 load_case() {
-  local pristine patched dir section
+  local pristine patched dir section config pool clients cli label
   pristine=$("$ROOT/scripts/build-cli.sh" --pristine)
   patched=$("$ROOT/scripts/build-cli.sh")
   cargo build --quiet -p http-e2e --bin load
@@ -125,20 +130,26 @@ load_case() {
     echo "<!-- load case: scripts/bench.sh --load -->"
     echo "## Under load: a full instance pool"
     echo
-    echo "\`wasmtime serve ${LOAD_FLAGS[*]}\` (debug builds of both CLIs), the"
-    echo "\`post_response\` guest (about 100 ms of work after each response),"
-    echo "$LOAD_CLIENTS keep-alive clients for ${LOAD_SECONDS} s on loopback, one CLI after the other"
+    echo "\`wasmtime serve ${LOAD_FLAGS[*]} -Opooling-total-component-instances=P\` (debug builds"
+    echo "of both CLIs), the \`post_response\` guest (about 100 ms of work after each response),"
+    echo "C keep-alive clients for ${LOAD_SECONDS} s on loopback, one CLI after the other"
     echo "($(date -u +%Y-%m-%d), \`scripts/bench.sh --load\`). Lines lost: 200 responses whose"
     echo "post-response line never reached the server's stdout. Peak live instances come from"
     echo "the patched server's report lines, counting each from the creation of its store (a"
     echo "store set up while a slot of the pool frees counts too); the pristine one logs none."
     echo
-    echo "| CLI | requests/s | p50 ms | p99 ms | peak live instances | failed | lines lost |"
+    echo "| CLI, pool P, clients C | requests/s | p50 ms | p99 ms | peak live instances | failed | lines lost |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"
-    "$ROOT/target/debug/load" --cli "$pristine" --guest "$dir/post-response.wasm" \
-      --clients "$LOAD_CLIENTS" --seconds "$LOAD_SECONDS" --label pristine -- "${LOAD_FLAGS[@]}"
-    "$ROOT/target/debug/load" --cli "$patched" --guest "$dir/post-response.wasm" \
-      --clients "$LOAD_CLIENTS" --seconds "$LOAD_SECONDS" --label patched -- "${LOAD_FLAGS[@]}"
+    for config in "${LOAD_CONFIGS[@]}"; do
+      read -r pool clients <<<"$config"
+      for cli in pristine patched; do
+        label="$cli, P=$pool, C=$clients"
+        if [[ "$cli" == pristine ]]; then cli="$pristine"; else cli="$patched"; fi
+        "$ROOT/target/debug/load" --cli "$cli" --guest "$dir/post-response.wasm" \
+          --clients "$clients" --seconds "$LOAD_SECONDS" --label "$label" -- \
+          "${LOAD_FLAGS[@]}" "-Opooling-total-component-instances=$pool"
+      done
+    done
   } >"$section"
   [[ -f "$report" ]] || die "no $report to add the load case to (run a full scripts/bench.sh)"
   sed -i '/^<!-- load case: scripts\/bench.sh --load -->$/,$d' "$report"
