@@ -156,7 +156,7 @@ for m in "${mutants[@]}"; do
     elif [[ "$suite" == generated ]]; then
       note "    generated: caught by $(grep -o 'seed [0-9]* fails' "$log" | head -n 1 || echo "a panic")"
     else
-      failed=$(sed -n 's/^---- \(.*\) stdout ----$/\1/p' "$log")
+      failed=$(sed -n 's/^---- \(.*\) stdout ----$/\1/p; t; s/^---- \(.*\) ----$/\1/p' "$log")
       note "    $suite: caught by $(wc -l <<<"$failed"): $(paste -sd' ' <<<"$failed")"
     fi
     rm -f "$log"

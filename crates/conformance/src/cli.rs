@@ -2,20 +2,34 @@
 //! scenarios and a range of generated seeds, one verdict each, and a
 //! summary) and `fuzz` (generated seeds until a deadline, stopping at the
 //! first failure). Like `run.rs`, this file is compiled once per backend.
+//!
+//! Both run the scenarios and seeds in a worker process
+//! (`crate::supervise`): one that aborts the process is reported as a
+//! failure of its own, and a new worker goes on with the rest.
 
 use crate::backend;
 use crate::backends::Backend;
 use crate::generate::{Plan, shrink};
-use crate::run::{Report, check, run_file};
+use crate::run::Report;
+use crate::supervise;
+use crate::worker::{self, Checker, Failure};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Shrinks a failing seed's plan and writes it to `dir/seed-N.wast`.
-pub fn write_shrunk(dir: &Path, seed: u64, plan: Plan) -> Result<PathBuf> {
-    let small = shrink(plan, |p| check(p).is_err());
+/// Shrinks a failing seed's plan and writes it to `dir/seed-N.wast`: to
+/// the smallest plan found that still fails as `failure` does (with an
+/// error, or by aborting the process), each candidate checked by `checker`.
+pub fn write_shrunk(
+    dir: &Path,
+    seed: u64,
+    plan: Plan,
+    failure: &Failure,
+    checker: &mut Checker,
+) -> Result<PathBuf> {
+    let small = shrink(plan, |p| failure.same_kind(&checker.check_plan(seed, p)));
     std::fs::create_dir_all(dir)?;
     let path = dir.join(format!("seed-{seed}.wast"));
     std::fs::write(&path, small.scenario())?;
@@ -78,6 +92,9 @@ struct Tally {
 
 /// `conformance` (see [`ConformanceArgs`]).
 pub fn conformance() -> Result<()> {
+    if supervise::is_worker() {
+        return serve();
+    }
     let args = ConformanceArgs::parse();
     if args.list_backends {
         print!("{}", Backend::list());
@@ -88,9 +105,10 @@ pub fn conformance() -> Result<()> {
     std::panic::set_hook(Box::new(|_| {}));
     let name = backend::BACKEND.name();
     let mut tally = Tally::default();
-    run_scenarios(&args.paths, &mut tally)?;
+    let mut checker = Checker::new();
+    run_scenarios(&args.paths, &mut checker, &mut tally)?;
     if args.seeds > 0 {
-        run_seeds(&args, &mut tally)?;
+        run_seeds(&args, &mut checker, &mut tally)?;
     }
     let Tally { passed, failed } = tally;
     println!("{name}: summary: {passed} passed, {failed} failed");
@@ -100,11 +118,20 @@ pub fn conformance() -> Result<()> {
     Ok(())
 }
 
-fn run_scenarios(paths: &[PathBuf], tally: &mut Tally) -> Result<()> {
+/// The worker side of `conformance` and `fuzz`.
+fn serve() -> Result<()> {
+    let _ = env_logger::try_init();
+    if worker::serve() != std::process::ExitCode::SUCCESS {
+        bail!("the worker process failed");
+    }
+    Ok(())
+}
+
+fn run_scenarios(paths: &[PathBuf], checker: &mut Checker, tally: &mut Tally) -> Result<()> {
     let name = backend::BACKEND.name();
     for file in scenario_files(paths)? {
         let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-        match run_file(&file) {
+        match Failure::of(checker.run_file(&file), &stem) {
             Ok(report) => {
                 tally.passed += 1;
                 println!("{name}: {stem}: {report}");
@@ -119,15 +146,14 @@ fn run_scenarios(paths: &[PathBuf], tally: &mut Tally) -> Result<()> {
     Ok(())
 }
 
-fn run_seeds(args: &ConformanceArgs, tally: &mut Tally) -> Result<()> {
+fn run_seeds(args: &ConformanceArgs, checker: &mut Checker, tally: &mut Tally) -> Result<()> {
     let name = backend::BACKEND.name();
     let (start, end) = (args.start, args.start + args.seeds);
     let began = Instant::now();
     let mut total = Report::default();
     let mut known = BTreeMap::<String, u64>::new();
     for seed in start..end {
-        let plan = Plan::generate(seed);
-        match check(&plan) {
+        match Failure::of(checker.check_seed(seed), &format!("seed {seed}")) {
             Ok(report) => {
                 tally.passed += 1;
                 total.checks += report.checks;
@@ -136,12 +162,12 @@ fn run_seeds(args: &ConformanceArgs, tally: &mut Tally) -> Result<()> {
                     *known.entry(why).or_default() += 1;
                 }
             }
-            Err(e) => {
+            Err(failure) => {
                 tally.failed += 1;
-                let e = e.replace('\n', "\n    ");
+                let e = failure.to_string().replace('\n', "\n    ");
                 println!("{name}: seed {seed}: FAIL\n    {e}");
                 if let Some(dir) = &args.out {
-                    let path = write_shrunk(dir, seed, plan)?;
+                    let path = write_shrunk(dir, seed, Plan::generate(seed), &failure, checker)?;
                     println!("    shrunk: {}", path.display());
                 }
             }
@@ -182,6 +208,9 @@ struct FuzzArgs {
 
 /// `fuzz` (see [`FuzzArgs`]).
 pub fn fuzz() -> Result<()> {
+    if supervise::is_worker() {
+        return serve();
+    }
     let args = FuzzArgs::parse();
     let _ = env_logger::try_init();
     let start = args.start.unwrap_or_else(|| {
@@ -200,17 +229,18 @@ pub fn fuzz() -> Result<()> {
     let deadline = began + Duration::from_secs(args.seconds);
     let (mut ran, mut seed) = (0u64, start);
     let mut known = BTreeMap::<String, u64>::new();
+    let mut checker = Checker::new();
     while Instant::now() < deadline && ran < args.seeds.unwrap_or(u64::MAX) {
-        let plan = Plan::generate(seed);
-        match check(&plan) {
+        match Failure::of(checker.check_seed(seed), &format!("seed {seed}")) {
             Ok(report) => {
                 if let Some(why) = report.failed_as_expected {
                     *known.entry(why).or_default() += 1;
                 }
             }
-            Err(e) => {
-                println!("fuzz: {name}: seed {seed} fails: {e}\nshrinking...");
-                let path = write_shrunk(&args.out.join(name), seed, plan)?;
+            Err(failure) => {
+                println!("fuzz: {name}: seed {seed} fails: {failure}\nshrinking...");
+                let plan = Plan::generate(seed);
+                let path = write_shrunk(&args.out.join(name), seed, plan, &failure, &mut checker)?;
                 bail!(
                     "seed {seed} fails on {name}; shrunk scenario in {} (after {ran} passing seeds)",
                     path.display()

@@ -7,8 +7,9 @@
 //! checks, against the store (`run`). With the `runner` feature this crate
 //! is the runner for the patched Wasmtime 44.0.3; the crates
 //! `conformance-upstream-*` compile the same runner (`run.rs`, `host.rs`,
-//! `cli.rs`, `harness.rs`) against upstream releases, each with its own
-//! `backend` adapter.
+//! `cli.rs`, `harness.rs`, `worker.rs`) against upstream releases, each
+//! with its own `backend` adapter. The runners run scenarios in a worker
+//! process ([`supervise`]), so that one that aborts the process fails alone.
 
 pub mod backends;
 pub mod compose;
@@ -16,6 +17,7 @@ pub mod generate;
 mod kw;
 pub mod scenario;
 pub mod spec;
+pub mod supervise;
 
 pub use kw::KEYWORDS;
 
@@ -29,6 +31,8 @@ pub mod harness;
 mod host;
 #[cfg(feature = "runner")]
 pub mod run;
+#[cfg(feature = "runner")]
+pub mod worker;
 
 #[cfg(feature = "runner")]
 pub use run::{Report, check, run_file, run_scenario, run_str};
