@@ -333,6 +333,8 @@ pub struct TestState {
     settings: Settings,
     probe: Arc<Probe>,
     pre: wasmtime::component::InstancePre<Host>,
+    /// Whether `instance_limit_reached` waited for a drop already.
+    #[cfg(feature = "patched")]
     no_room_waited: std::sync::atomic::AtomicBool,
     _ticker: Option<EpochTicker>,
 }
@@ -634,6 +636,7 @@ fn state_with(
         settings,
         probe: Probe::new(),
         pre: instance_pre,
+        #[cfg(feature = "patched")]
         no_room_waited: Default::default(),
     };
     Ok((state, ProxyPre::P3(pre)))
