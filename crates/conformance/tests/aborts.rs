@@ -11,7 +11,13 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Output};
+use std::process::{Command, ExitCode, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long a harness or binary run by a test may take (a few seconds
+/// normally).
+const RUN_BOUND: Duration = Duration::from_secs(300);
 
 /// Which harness this binary is, when a test runs it as one.
 const AS: &str = "CONFORMANCE_ABORTS_AS";
@@ -110,11 +116,32 @@ struct Ran {
 }
 
 impl Ran {
+    /// Runs `command` to its end, or fails after [`RUN_BOUND`], killing it,
+    /// so that a harness that hangs is this test's named failure.
     fn new(command: &mut Command) -> Result<Ran, String> {
-        let output = command
-            .output()
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| format!("running {command:?}: {e}"))?;
-        Ok(Ran { output })
+        let pid = child.id();
+        let (done, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(child.wait_with_output());
+        });
+        match output.recv_timeout(RUN_BOUND) {
+            Ok(output) => Ok(Ran {
+                output: output.map_err(|e| format!("waiting for {command:?}: {e}"))?,
+            }),
+            Err(_) => {
+                // The waiting thread reaps it once it is killed.
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                Err(format!(
+                    "{command:?} did not finish within {RUN_BOUND:?}; killed it"
+                ))
+            }
+        }
     }
 
     fn stdout(&self) -> String {
