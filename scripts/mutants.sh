@@ -27,11 +27,16 @@ generated):
   http-e2e    the wasmtime serve tests, against the mutant's CLI
               (scripts/build-cli.sh --cli-src work/mutant); such a mutant
               touches only the CLI's own sources (src/)
+  reproducers the standalone .wast reproducers on the patched backend
+              (cargo test --manifest-path crates/upstream-reproducers/Cargo.toml);
+              each runs in a process of its own, so one that aborts is a
+              named failure
 
 A "Breaks:" line says which rule the mutant breaks, and is printed with
 its verdict. A "Tests:" line names the tests (filters of the test binary,
-e.g. dispatch::request_after_shutdown) of the http-host suite that must
-catch the mutant; only those run. A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
+e.g. dispatch::request_after_shutdown, or a reproducer's
+waitable-set-drop-with-stackful-waiter::patched) of the http-host or
+reproducers suite that must catch the mutant; only those run. A "Why:" line says why a mutant is left to fewer suites. Exits non-zero
 unless every suite named catches its mutant. With MUTANT names (file names
 with or without .patch), runs only those.
 
@@ -72,7 +77,7 @@ suites_of() {
 for m in "${mutants[@]}"; do
   for suite in $(suites_of "$m"); do
     case "$suite" in
-      scenarios | generated | http-host) ;;
+      scenarios | generated | http-host | reproducers) ;;
       http-e2e)
         if git apply --numstat "$m" | cut -f3 | grep -qv '^src/'; then
           die "mutant $(basename "$m"): an http-e2e mutant may touch only src/"
@@ -119,6 +124,12 @@ run_suite() {
     http-host)
       (cd "$ROOT" && cargo test --quiet --workspace --test host \
         "${overrides[@]}" -- "${tests[@]}") >"$2" 2>&1
+      ;;
+    reproducers)
+      # Its own workspace (see its Cargo.toml), in the same target directory
+      # as scripts/test.sh builds it.
+      (cd "$ROOT" && cargo test --quiet --manifest-path crates/upstream-reproducers/Cargo.toml \
+        --target-dir "$ROOT/target" "${overrides[@]}" -- "${tests[@]}") >"$2" 2>&1
       ;;
     http-e2e)
       if ! cli=$("$ROOT/scripts/build-cli.sh" --cli-src "$tree" 2>"$2"); then
