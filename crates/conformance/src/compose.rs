@@ -65,10 +65,7 @@ fn targets(actor: &Actor) -> Vec<Target> {
     let mut out: Vec<Target> = Vec::new();
     for export in &actor.exports {
         for step in export.body.iter().chain(export.threads.iter().flatten()) {
-            if let Step::Call { target, .. }
-            | Step::CallCancel { target }
-            | Step::CallCancelAsync { target } = step
-            {
+            if let Some(target) = step.target() {
                 if !out.contains(target) {
                     out.push(target.clone());
                 }
@@ -107,7 +104,8 @@ fn async_lowers(actor: &Actor, target: &Target) -> bool {
                     lower: Lower::Async,
                 }
                 | Step::CallCancel { target: t }
-                | Step::CallCancelAsync { target: t } => t == target,
+                | Step::CallCancelAsync { target: t }
+                | Step::Start { target: t } => t == target,
                 _ => false,
             })
     })
@@ -265,6 +263,7 @@ fn compose_actor(spec: &Spec, actor: &Actor, encoding: Encoding) -> Result<Compo
     func("ctx-get", b.context_get(0));
     func("ctx-set", b.context_set(0));
     func("ws-new", b.waitable_set_new());
+    func("ws-drop", b.waitable_set_drop());
     func("join", b.waitable_join());
     func("ws-wait", b.waitable_set_wait(false, mem));
     func("ws-wait-cancellable", b.waitable_set_wait(true, mem));

@@ -49,6 +49,24 @@
 //!   already in the store's work queue after `backpressure.dec`), or a
 //!   running one when the instance is not held. Only stackful tasks may
 //!   wait for a call into it with a sync lower.
+//! - Subtask handles shared by the tasks and threads of an instance: a body
+//!   (sync ones too) `start`s a returning callee (`Kind::Returning`: notes
+//!   and yields, `task.return`, more of them, exit; never waiting on the
+//!   host) and keeps the subtask in its actor's slot; any task or thread of
+//!   the actor (the same one or another) `cancel-kept`s it (blocking) or
+//!   `cancel-kept-async`s it (sync bodies too: a task that may not block
+//!   keeps a BLOCKED subtask and exits holding it), or nobody does and the
+//!   starter exits holding it. Which of these happens depends on the order
+//!   in which the instance's tasks run; the callee finishes without the
+//!   host either way, so the counts do not.
+//! - Cancels of returning callees: the cancellation finds them in a
+//!   cancellable built-in before `task.return`, stays pending across a
+//!   stackful `thread.yield` until `task.return` voids it (the later
+//!   cancellable built-ins do not see it), or comes after the return.
+//! - `drop-set` (sync bodies too) of a waitable set nobody waits on; and,
+//!   as the plan's trap, a trapping export that drops its instance's shared
+//!   set while a stackful or callback task (`waiter`, host-called with it)
+//!   waits on it: the trap names the rule, and the waiter stays counted.
 //! - After a trap, one more host call, which the store refuses.
 //!
 //! Ordering. The scenario checks the state only when nothing more can run,

@@ -41,6 +41,12 @@ keywords! {
     async_ = "async",
     call_cancel = "call-cancel",
     call_cancel_async = "call-cancel-async",
+    start = "start",
+    start_block = "start-block",
+    cancel_kept = "cancel-kept",
+    cancel_kept_async = "cancel-kept-async",
+    wait_set = "wait-set",
+    drop_set = "drop-set",
     // Host actions.
     call_async = "call-async",
     drop = "drop",

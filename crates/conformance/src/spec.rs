@@ -72,6 +72,35 @@ pub enum Step {
     CallCancelAsync {
         target: Target,
     },
+    /// Start an async-lowered call to another actor's export and keep the
+    /// subtask in the actor's slot (a core global every task and thread of
+    /// the instance shares), without waiting for it. A call that already
+    /// returned leaves the slot as it was; a handle already in the slot is
+    /// left to its caller (which exits holding it).
+    Start {
+        target: Target,
+    },
+    /// The same with the host import `block(id)`: a host subtask in the
+    /// slot.
+    StartBlock(u32),
+    /// Take the subtask in the actor's slot (emptying the slot), whichever
+    /// task or thread of the instance started it, cancel it with a
+    /// blocking `subtask.cancel`, note `100 + status` and `subtask.drop`
+    /// it. Nothing if the slot is empty.
+    CancelKept,
+    /// Like `cancel-kept` with the async `subtask.cancel`. If it is BLOCKED
+    /// (noted as 99), an async body waits for the terminal SUBTASK event
+    /// as `call-cancel-async` does, notes `100 + status` and drops it; a
+    /// sync body, which may not wait, keeps the handle and exits holding
+    /// it.
+    CancelKeptAsync,
+    /// Wait, not cancellably, on the actor's shared waitable set (created
+    /// if the actor has none), for good: nothing is ever joined to it.
+    WaitSet,
+    /// `waitable-set.drop` of the actor's shared waitable set (emptying the
+    /// slot), or of a new one if it has none. It traps if a task waits on
+    /// it (`wait-set`).
+    DropSet,
     /// `backpressure.inc` / `backpressure.dec` on the actor's instance.
     BackpressureInc,
     BackpressureDec,
@@ -102,13 +131,17 @@ impl Step {
         match self {
             Step::Call { target, .. }
             | Step::CallCancel { target }
-            | Step::CallCancelAsync { target } => Some(target),
+            | Step::CallCancelAsync { target }
+            | Step::Start { target } => Some(target),
             _ => None,
         }
     }
 
     /// Whether a sync-lifted body may take this step: it only makes sync
-    /// calls, notes, traps and exits.
+    /// calls, starts calls it does not wait for, cancels and drops without
+    /// waiting, notes, traps and exits. (`cancel-kept` is allowed so that a
+    /// scenario can pin its trap: a task that may not block cannot cancel
+    /// synchronously.)
     fn allowed_in_sync_body(&self) -> bool {
         matches!(
             self,
@@ -117,6 +150,11 @@ impl Step {
                 | Step::Exit
                 | Step::BackpressureInc
                 | Step::BackpressureDec
+                | Step::Start { .. }
+                | Step::StartBlock(_)
+                | Step::CancelKept
+                | Step::CancelKeptAsync
+                | Step::DropSet
                 | Step::Call {
                     lower: Lower::Sync,
                     ..
@@ -243,6 +281,8 @@ impl<'a> Parse<'a> for Step {
                     call => Step::Call { target: p.parse()?, lower: p.parse()? },
                     call_cancel => Step::CallCancel { target: p.parse()? },
                     call_cancel_async => Step::CallCancelAsync { target: p.parse()? },
+                    start => Step::Start { target: p.parse()? },
+                    start_block => Step::StartBlock(number(p)?),
                 )
             });
         }
@@ -252,6 +292,10 @@ impl<'a> Parse<'a> for Step {
             yield_cancellable => Step::YieldCancellable,
             poll_cancellable => Step::PollCancellable,
             wait_cancel => Step::WaitCancel,
+            cancel_kept => Step::CancelKept,
+            cancel_kept_async => Step::CancelKeptAsync,
+            wait_set => Step::WaitSet,
+            drop_set => Step::DropSet,
             backpressure_inc => Step::BackpressureInc,
             backpressure_dec => Step::BackpressureDec,
             trap => Step::Trap,
@@ -297,7 +341,7 @@ impl Parsed {
         {
             return Err(parser.error_at(
                 *span,
-                "a sync-lifted export can only make sync calls, note, trap and exit",
+                "a sync-lifted export can only make sync calls, start calls, cancel and drop without waiting, note, trap and exit",
             ));
         }
         let spawn = self.threads.iter().flatten();
@@ -427,6 +471,12 @@ impl fmt::Display for Step {
             Step::Call { target, lower } => write!(f, "(call {target} {lower})"),
             Step::CallCancel { target } => write!(f, "(call-cancel {target})"),
             Step::CallCancelAsync { target } => write!(f, "(call-cancel-async {target})"),
+            Step::Start { target } => write!(f, "(start {target})"),
+            Step::StartBlock(g) => write!(f, "(start-block {g})"),
+            Step::CancelKept => f.write_str("cancel-kept"),
+            Step::CancelKeptAsync => f.write_str("cancel-kept-async"),
+            Step::WaitSet => f.write_str("wait-set"),
+            Step::DropSet => f.write_str("drop-set"),
             Step::YieldCancellable => f.write_str("yield-cancellable"),
             Step::PollCancellable => f.write_str("poll-cancellable"),
             Step::BackpressureInc => f.write_str("backpressure-inc"),

@@ -31,7 +31,8 @@ fn every_step_composes() {
     let all = "yield yield-cancellable poll-cancellable (note 1) (block 1) \
                (call a.s sync) (call a.s async) (call a.c sync) (call a.c async) \
                (call-cancel a.w) (call-cancel-async a.w) (call-cancel-async a.ws) \
-               backpressure-inc backpressure-dec";
+               backpressure-inc backpressure-dec (start a.c) (start-block 2) \
+               cancel-kept cancel-kept-async drop-set";
     let src = format!(
         "(component
            (actor a
@@ -46,7 +47,10 @@ fn every_step_composes() {
              (export sf stackful (result 6)
                (body (spawn 0) {all} return {all} exit)
                (thread {all} yield-cancellable poll-cancellable exit))
-             (export sy sync (result 7) (body (call a.s sync) (note 2) exit))))"
+             (export sy sync (result 7)
+               (body (call a.s sync) (start a.c) cancel-kept-async drop-set cancel-kept (note 2) exit))
+             (export ws stackful (result 8) (body return wait-set))
+             (export wc callback (result 9) (body return wait-set))))"
     );
     compose(&spec(&src)).unwrap();
 }

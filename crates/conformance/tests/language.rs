@@ -201,3 +201,87 @@ fn the_language_page_knows_every_keyword_and_its_examples_parse() {
         round_trip(&scenario);
     }
 }
+
+/// The 200 seeds every test run plays reach the shapes of issue 19: a
+/// waitable set dropped with a task waiting on it (stackful and callback
+/// waiters, whose instance then traps) and without; a subtask kept in the
+/// actor's slot and cancelled (blocking and async) by another export's
+/// task; an async cancel from a sync-lifted task; a task that starts a
+/// subtask and may exit holding it; a cancel of a returning callee whose
+/// stackful body yields (not cancellably) before `task.return`.
+#[test]
+fn generated_plans_reach_the_shapes_of_issue_19() {
+    use conformance::spec::{Lift, Step};
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for seed in 0..200 {
+        let plan = Plan::generate(seed);
+        let mut hit = |shape| *seen.entry(shape).or_default() += 1;
+        for actor in &plan.spec.actors {
+            let bodies = |export: &conformance::spec::Export| {
+                let mut steps = export.body.clone();
+                steps.extend(export.threads.iter().flatten().cloned());
+                steps
+            };
+            let has =
+                |e: &conformance::spec::Export, f: &dyn Fn(&Step) -> bool| bodies(e).iter().any(f);
+            for e in &actor.exports {
+                match (e.name.as_str(), e.lift) {
+                    ("waiter", Lift::Stackful) => hit("stackful set waiter, trap"),
+                    ("waiter", Lift::Callback) => hit("callback set waiter, trap"),
+                    _ => {}
+                }
+                if e.name != "trap" && has(e, &|s| *s == Step::DropSet) {
+                    hit("drop-set without waiter");
+                }
+                if e.lift == Lift::Sync && has(e, &|s| *s == Step::CancelKeptAsync) {
+                    hit("cancel-kept-async from a sync lift");
+                }
+                if e.lift == Lift::Sync && has(e, &|s| matches!(s, Step::Start { .. })) {
+                    hit("start from a sync lift");
+                }
+                let starts =
+                    |o: &conformance::spec::Export| has(o, &|s| matches!(s, Step::Start { .. }));
+                let others_start = actor.exports.iter().any(|o| o.name != e.name && starts(o));
+                if others_start && has(e, &|s| *s == Step::CancelKept) {
+                    hit("cancel-kept of another task's subtask");
+                }
+                if others_start && has(e, &|s| *s == Step::CancelKeptAsync) {
+                    hit("cancel-kept-async of another task's subtask");
+                }
+            }
+        }
+        // A stackful returning callee that yields before it returns, which
+        // some body cancels.
+        let cancelled: Vec<_> = plan
+            .spec
+            .actors
+            .iter()
+            .flat_map(|a| &a.exports)
+            .flat_map(|e| e.body.iter().chain(e.threads.iter().flatten()))
+            .filter_map(|s| match s {
+                Step::CallCancel { target } | Step::CallCancelAsync { target } => Some(target),
+                _ => None,
+            })
+            .collect();
+        for target in cancelled {
+            let (_, e) = plan.spec.export(target).unwrap();
+            let ret = e.body.iter().position(|s| *s == Step::Return);
+            if e.lift == Lift::Stackful && ret.is_some_and(|r| e.body[..r].contains(&Step::Yield)) {
+                hit("cancel pending across a yield, then task.return");
+            }
+        }
+    }
+    println!("{seen:#?}");
+    for shape in [
+        "stackful set waiter, trap",
+        "callback set waiter, trap",
+        "drop-set without waiter",
+        "cancel-kept-async from a sync lift",
+        "start from a sync lift",
+        "cancel-kept of another task's subtask",
+        "cancel-kept-async of another task's subtask",
+        "cancel pending across a yield, then task.return",
+    ] {
+        assert!(seen.contains_key(shape), "no seed below 200 has: {shape}");
+    }
+}

@@ -46,6 +46,7 @@ pub(super) fn main_module(
   (import "env" "ctx-get" (func $ctx_get (result i32)))
   (import "env" "ctx-set" (func $ctx_set (param i32)))
   (import "env" "ws-new" (func $ws_new (result i32)))
+  (import "env" "ws-drop" (func $ws_drop (param i32)))
   (import "env" "join" (func $join (param i32 i32)))
   (import "env" "ws-wait" (func $ws_wait (param i32 i32) (result i32)))
   (import "env" "ws-wait-cancellable" (func $ws_wait_cancellable (param i32 i32) (result i32)))
@@ -75,6 +76,11 @@ pub(super) fn main_module(
             )?;
         }
     }
+
+    // The slots every task and thread of the instance shares: the subtask
+    // `start` keeps, and the waitable set of `wait-set` and `drop-set`.
+    m.push_str("  (global $kept (mut i32) (i32.const 0))\n");
+    m.push_str("  (global $set (mut i32) (i32.const 0))\n");
 
     // Explicit thread bodies, in table order.
     let mut table = Vec::new();
@@ -142,16 +148,51 @@ fn wait_subtask() -> String {
         .replace("PAYLOAD_PTR", &(EVENT_PTR + 4).to_string())
 }
 
+/// Create the actor's shared waitable set if it has none.
+const ENSURE_SET: &str =
+    "    (if (i32.eqz (global.get $set)) (then (global.set $set (call $ws_new))))\n";
+
 /// Create the body's waitable set in `$ws` if it has none yet (the callback
 /// form always has one).
 const ENSURE_WS: &str =
     "    (if (i32.eqz (local.get $ws)) (then (local.set $ws (call $ws_new))))\n";
 
+/// Wait, not cancellably, for the terminal SUBTASK event of the subtask
+/// `$h` whose async cancel returned BLOCKED, leaving its status in `$s`.
+fn wait_cancelled() -> String {
+    format!(
+        "{ENSURE_WS}            (call $join (local.get $h) (local.get $ws))
+            (block $done
+              (loop $wait
+                (br_if $done
+                  (i32.and
+                    (i32.and
+                      (i32.eq (call $ws_wait (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_SUBTASK}))
+                      (i32.eq (i32.load (i32.const {EVENT_PTR})) (local.get $h)))
+                    (i32.ge_u (local.tee $s (i32.load (i32.const {payload}))) (i32.const {STATUS_RETURNED}))))
+                (br $wait)))
+",
+        payload = EVENT_PTR + 4,
+    )
+}
+
+/// Keep the subtask of the async call whose packed status is in `$s` in
+/// the actor's slot, unless it already returned.
+const KEEP: &str = "    (if (i32.ne (i32.and (local.get $s) (i32.const 15)) (i32.const 2))
+      (then (global.set $kept (i32.shr_u (local.get $s) (i32.const 4)))))
+";
+
 /// Code shared by the stackful and the callback forms of a step that does
 /// not leave the core function (though it may block in it). `exit` is how
-/// the body exits after it acknowledged a cancellation. Long: one arm of
-/// core code per step.
-fn simple_step(step: &Step, export: &Export, thread_base: usize, exit: &str) -> Option<String> {
+/// the body exits after it acknowledged a cancellation; `lift` is the
+/// body's (a sync body may not wait). Long: one arm of core code per step.
+fn simple_step(
+    step: &Step,
+    export: &Export,
+    lift: Lift,
+    thread_base: usize,
+    exit: &str,
+) -> Option<String> {
     Some(match step {
         Step::Return => format!("    (call $task_return (i32.const {}))\n", export.result),
         Step::Call {
@@ -178,23 +219,60 @@ fn simple_step(step: &Step, export: &Export, thread_base: usize, exit: &str) -> 
         (if (i32.eq (local.get $s) (i32.const {STATUS_BLOCKED}))
           (then
             (call $note (i32.const {NOTE_CANCEL_BLOCKED}))
-{ENSURE_WS}            (call $join (local.get $h) (local.get $ws))
-            (block $done
-              (loop $wait
-                (br_if $done
-                  (i32.and
-                    (i32.and
-                      (i32.eq (call $ws_wait (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_SUBTASK}))
-                      (i32.eq (i32.load (i32.const {EVENT_PTR})) (local.get $h)))
-                    (i32.ge_u (local.tee $s (i32.load (i32.const {payload}))) (i32.const {STATUS_RETURNED}))))
-                (br $wait)))))
+{wait}          ))
         (call $note (i32.add (i32.const 100) (local.get $s)))
         (call $subtask_drop (local.get $h)))
       (else (call $note (i32.const 102))))
 ",
             t = import_name(target),
-            payload = EVENT_PTR + 4,
+            wait = wait_cancelled(),
         ),
+        Step::Start { target } => format!(
+            "    (local.set $s (call ${}-async (i32.const {RET_PTR})))\n{KEEP}",
+            import_name(target)
+        ),
+        Step::StartBlock(id) => {
+            format!("    (local.set $s (call $block (i32.const {id})))\n{KEEP}")
+        }
+        Step::CancelKept => "    (local.set $h (global.get $kept))
+    (global.set $kept (i32.const 0))
+    (if (local.get $h)
+      (then
+        (call $note (i32.add (i32.const 100) (call $subtask_cancel (local.get $h))))
+        (call $subtask_drop (local.get $h))))
+"
+        .into(),
+        Step::CancelKeptAsync => {
+            // A sync body may not wait: it keeps a BLOCKED subtask.
+            let blocked = match lift {
+                Lift::Sync => String::new(),
+                _ => format!(
+                    "{}            (call $note (i32.add (i32.const 100) (local.get $s)))
+            (call $subtask_drop (local.get $h))\n",
+                    wait_cancelled()
+                ),
+            };
+            format!(
+                "    (local.set $h (global.get $kept))
+    (global.set $kept (i32.const 0))
+    (if (local.get $h)
+      (then
+        (local.set $s (call $subtask_cancel_async (local.get $h)))
+        (if (i32.eq (local.get $s) (i32.const {STATUS_BLOCKED}))
+          (then
+            (call $note (i32.const {NOTE_CANCEL_BLOCKED}))
+{blocked}          )
+          (else
+            (call $note (i32.add (i32.const 100) (local.get $s)))
+            (call $subtask_drop (local.get $h))))))
+"
+            )
+        }
+        Step::DropSet => "    (if (i32.eqz (global.get $set))
+      (then (call $ws_drop (call $ws_new)))
+      (else (call $ws_drop (global.get $set)) (global.set $set (i32.const 0))))
+"
+        .into(),
         Step::YieldCancellable => format!(
             "    (if (i32.eq (call $yield_cancellable) (i32.const 1))
       (then (call $note (i32.const {NOTE_YIELD_CANCELLED})) (call $task_cancel) {exit}))
@@ -226,7 +304,7 @@ fn straight_line(body: &[Step], export: &Export, lift: Lift, thread_base: usize)
         _ => "(return)".into(),
     };
     for step in body {
-        if let Some(code) = simple_step(step, export, thread_base, &exit) {
+        if let Some(code) = simple_step(step, export, lift, thread_base, &exit) {
             out.push_str(&code);
             continue;
         }
@@ -250,6 +328,12 @@ fn straight_line(body: &[Step], export: &Export, lift: Lift, thread_base: usize)
                 "{ENSURE_WS}    (if (i32.eq (call $ws_wait_cancellable (local.get $ws) (i32.const {EVENT_PTR})) (i32.const {EVENT_CANCELLED}))
       (then (call $task_cancel) (return)))
     (unreachable)
+"
+            )),
+            Step::WaitSet => out.push_str(&format!(
+                "{ENSURE_SET}    (loop $forever
+      (drop (call $ws_wait (global.get $set) (i32.const {EVENT_PTR})))
+      (br $forever))
 "
             )),
             Step::Exit => out.push_str(&format!("    {exit}\n")),
@@ -290,7 +374,7 @@ fn callback(i: usize, export: &Export, thread_base: usize) -> String {
             k + 1
         )
         .unwrap();
-        if let Some(code) = simple_step(step, export, thread_base, &exit) {
+        if let Some(code) = simple_step(step, export, Lift::Callback, thread_base, &exit) {
             m.push_str(&code);
             m.push_str("    (br $next)\n");
         } else {
@@ -322,6 +406,13 @@ fn callback(i: usize, export: &Export, thread_base: usize) -> String {
                     .unwrap();
                 }
                 Step::WaitCancel => writeln!(m, "    (return {wait_code})").unwrap(),
+                // Again and again, should the callback ever be called.
+                Step::WaitSet => writeln!(
+                    m,
+                    "    (call $ctx_set (i32.or (i32.shl (local.get $ws) (i32.const 16)) (i32.const {k})))
+{ENSURE_SET}    (return (i32.or (i32.const {WAIT}) (i32.shl (global.get $set) (i32.const 4))))"
+                )
+                .unwrap(),
                 Step::Exit => writeln!(m, "    (return (i32.const {EXIT}))").unwrap(),
                 _ => unreachable!("{step:?} is a simple step"),
             }

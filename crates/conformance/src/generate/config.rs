@@ -20,6 +20,14 @@ pub enum StepKind {
     Call,
     /// A cancel of a cancellable export declared earlier (else a yield).
     Cancel,
+    /// `(start ...)` of a returning export of another actor: a subtask kept
+    /// in the actor's slot (else a note).
+    Start,
+    /// `cancel-kept` or `cancel-kept-async` of whatever subtask the slot
+    /// holds.
+    CancelKept,
+    /// `drop-set`, with no waiter (else a note).
+    DropSet,
 }
 
 /// What a cancellable callee does before it waits to be cancelled.
@@ -39,6 +47,10 @@ pub enum ExportKind {
     Outliving,
     /// Waits to be cancelled (not an actor's first export, else `Async`).
     Cancellable,
+    /// Returns and exits by itself without waiting on the host; cancelled
+    /// and started into the slots (not an actor's first export, else
+    /// `Async`).
+    Returning,
     Async,
 }
 
@@ -85,6 +97,9 @@ pub struct Config {
     pub cancellable_steps: usize,
     /// A plan with a trapping export.
     pub trap: usize,
+    /// A trapping export that traps by dropping the waitable set a task of
+    /// its instance waits on (rather than with `unreachable`).
+    pub trap_drop_set: usize,
     /// A plan whose second actor has a `hold` export (backpressure).
     pub hold: usize,
     /// An async export lifted with a callback rather than stackful.
@@ -99,6 +114,10 @@ pub struct Config {
     pub outliving_returns: usize,
     /// A sync body's step being a call (rather than a note).
     pub sync_call: usize,
+    /// A sync body's step being a `start`, `cancel-kept-async` or
+    /// `drop-set` (rather than a call or a note).
+    pub sync_keep: usize,
+
     /// A call that may be lowered either way being lowered sync.
     pub sync_lower: usize,
     /// A cancel being the blocking `subtask.cancel` (rather than the async
@@ -128,12 +147,14 @@ impl Default for Config {
             outliving_steps: 1,
             cancellable_steps: 2,
             trap: 15,
+            trap_drop_set: 50,
             hold: 50,
             callback: 50,
             thread_returns: 15,
             stackful_exit: 30,
             outliving_returns: 50,
             sync_call: 50,
+            sync_keep: 30,
             sync_lower: 50,
             blocking_cancel: 50,
             step_weights: vec![
@@ -144,6 +165,9 @@ impl Default for Config {
                 (StepKind::Note, 1),
                 (StepKind::Call, 3),
                 (StepKind::Cancel, 2),
+                (StepKind::Start, 3),
+                (StepKind::CancelKept, 2),
+                (StepKind::DropSet, 1),
             ],
             cancellable_weights: vec![
                 (CancellableStep::Note, 1),
@@ -155,6 +179,7 @@ impl Default for Config {
                 (ExportKind::Sync, 2),
                 (ExportKind::Outliving, 1),
                 (ExportKind::Cancellable, 1),
+                (ExportKind::Returning, 2),
                 (ExportKind::Async, 6),
             ],
             round_weights: vec![

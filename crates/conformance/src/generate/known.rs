@@ -22,6 +22,10 @@ pub struct Known {
 }
 
 const STOLEN_YIELD: &str = "a thread takes the NONE event owed to its task's YIELDed callback";
+const STALE_CANCEL: &str =
+    "a cancellation pending at task.return is delivered to the next cancellable built-in";
+const CALLER_EXITED: &str =
+    "a subtask's result is lowered on the thread of its caller, which exited (series patch 21)";
 
 /// Every known upstream behaviour, in the order the scenarios list them.
 pub const KNOWN: &[Known] = &[
@@ -69,6 +73,56 @@ pub const KNOWN: &[Known] = &[
         reason: "48 traps a sync task that blocks on an async-typed callee",
         applies: sync_calls_async_typed,
     },
+    // `start` leaves a subtask running while its caller goes on, and the
+    // caller may exit first: upstream switches to the exited caller's
+    // thread to deliver the result, and its table entry is gone or holds
+    // something else by then.
+    Known {
+        backend: Backend::Upstream45,
+        text: "resource not present",
+        reason: CALLER_EXITED,
+        applies: starts,
+    },
+    Known {
+        backend: Backend::Upstream45,
+        text: "resource is of another type",
+        reason: CALLER_EXITED,
+        applies: starts,
+    },
+    Known {
+        backend: Backend::Upstream48,
+        text: "resource not present",
+        reason: CALLER_EXITED,
+        applies: starts,
+    },
+    Known {
+        backend: Backend::Upstream48,
+        text: "resource is of another type",
+        reason: CALLER_EXITED,
+        applies: starts,
+    },
+    // A sync-lifted task's async `subtask.cancel` of a callee that waits
+    // cancellably suspends the caller, which may not block.
+    Known {
+        backend: Backend::Upstream45,
+        text: "SuspendReason::ExplicitlySuspending",
+        reason: "45 suspends a task that may not block in an async subtask.cancel",
+        applies: sync_cancels_async,
+    },
+    // A cancellation pending when the callee calls `task.return` reaches
+    // its next cancellable built-in, and its `task.cancel` traps.
+    Known {
+        backend: Backend::Upstream45,
+        text: "called more than once",
+        reason: STALE_CANCEL,
+        applies: cancels_returning,
+    },
+    Known {
+        backend: Backend::Upstream48,
+        text: "called more than once",
+        reason: STALE_CANCEL,
+        applies: cancels_returning,
+    },
 ];
 
 fn exports(plan: &Plan) -> impl Iterator<Item = &Export> {
@@ -86,9 +140,47 @@ fn yields_beside_threads(plan: &Plan) -> bool {
 /// another task of its own.
 fn cancels(plan: &Plan) -> bool {
     exports(plan).any(|e| {
+        e.body.iter().chain(e.threads.iter().flatten()).any(|s| {
+            matches!(
+                s,
+                Step::CallCancel { .. }
+                    | Step::CallCancelAsync { .. }
+                    | Step::CancelKept
+                    | Step::CancelKeptAsync
+            )
+        })
+    })
+}
+
+/// A sync-lifted body that cancels with the async `subtask.cancel`.
+fn sync_cancels_async(plan: &Plan) -> bool {
+    exports(plan).any(|e| e.lift == Lift::Sync && e.body.contains(&Step::CancelKeptAsync))
+}
+
+/// A cancel of a callee that calls `task.return` (directly, or through the
+/// slot of a `start`).
+fn cancels_returning(plan: &Plan) -> bool {
+    let returns = |target: &crate::spec::Target| {
+        plan.spec
+            .export(target)
+            .is_some_and(|(_, e)| e.body.contains(&Step::Return))
+    };
+    let steps = || exports(plan).flat_map(|e| e.body.iter().chain(e.threads.iter().flatten()));
+    let kept = steps().any(|s| matches!(s, Step::CancelKept | Step::CancelKeptAsync));
+    steps().any(|s| match s {
+        Step::CallCancel { target } | Step::CallCancelAsync { target } => returns(target),
+        Step::Start { target } => kept && returns(target),
+        _ => false,
+    })
+}
+
+/// A subtask started and left running (`start`).
+fn starts(plan: &Plan) -> bool {
+    exports(plan).any(|e| {
         e.body
             .iter()
-            .any(|s| matches!(s, Step::CallCancel { .. } | Step::CallCancelAsync { .. }))
+            .chain(e.threads.iter().flatten())
+            .any(|s| matches!(s, Step::Start { .. }))
     })
 }
 

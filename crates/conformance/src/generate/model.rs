@@ -125,6 +125,9 @@ struct Model<'a> {
     queued: Vec<(String, Target)>,
     /// Backpressure counters of the actors' instances.
     backpressure: BTreeMap<String, u32>,
+    /// The actors one of whose tasks waits on the instance's shared
+    /// waitable set (`wait-set`).
+    set_waiters: BTreeSet<String>,
     trapped: bool,
 }
 
@@ -167,6 +170,7 @@ impl<'a> Model<'a> {
             calls: BTreeMap::new(),
             queued: Vec::new(),
             backpressure: BTreeMap::new(),
+            set_waiters: BTreeSet::new(),
             trapped: false,
         }
     }
@@ -240,9 +244,15 @@ impl<'a> Model<'a> {
         task
     }
 
+    /// The task resolves by returning. A cancellation still pending is
+    /// void: CanonicalABI.md, "Task State", `Task.return_` moves the task
+    /// from PENDING_CANCEL to RESOLVED, and `Task.deliver_pending_cancel`
+    /// delivers only in PENDING_CANCEL, so no later cancellable built-in
+    /// (a callback's YIELD included) sees it, and the caller sees RETURNED.
     fn task_returned(&mut self, task: usize) {
         let t = &mut self.tasks[task];
         t.returned = true;
+        t.cancel_pending = false;
         if let Some(id) = &t.host_call {
             if self.calls[id] == CallState::Pending {
                 self.calls.insert(id.clone(), CallState::Returned(t.result));
@@ -368,6 +378,29 @@ impl<'a> Model<'a> {
             }
             // Not cancelled (yet): it waits.
             Step::WaitCancel => return false,
+            Step::Start { target } => {
+                // Not waited for: the callee runs on its own. Whether a
+                // task or thread of this instance cancels it from the slot
+                // depends on the order in which they run; the plan's
+                // callees finish without the host either way (see
+                // `Gen::start`), and a host `block` is no guest task.
+                self.start(&target, None, false);
+            }
+            Step::StartBlock(_) | Step::CancelKept | Step::CancelKeptAsync => {}
+            // For good: nothing is ever joined to the set.
+            Step::WaitSet => {
+                self.set_waiters.insert(self.tasks[task].actor.clone());
+                return false;
+            }
+            // CanonicalABI.md, "`canon waitable-set.drop`": `WaitableSet.drop`
+            // traps if a thread waits on the set (`num_waiting > 0`);
+            // without a waiter it just drops it.
+            Step::DropSet => {
+                if self.set_waiters.contains(&self.tasks[task].actor) {
+                    self.trapped = true;
+                    return false;
+                }
+            }
             Step::Trap => {
                 self.trapped = true;
                 return false;

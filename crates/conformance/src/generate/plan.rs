@@ -38,6 +38,17 @@ enum Kind {
     /// Waits until cancelled: only `call-cancel` and `call-cancel-async`
     /// target it.
     Cancellable,
+    /// Returns and exits by itself, never waiting on the host: only the
+    /// cancels and `start` target it. A cancellation may find it before
+    /// `task.return` in a cancellable built-in (delivered), stay pending
+    /// across a non-cancellable `thread.yield` until `task.return` voids
+    /// it, or come after it returned; its caller may leave it running in
+    /// the actor's slot for another task or thread to cancel, or for
+    /// nobody.
+    Returning,
+    /// Returns, then waits on its instance's shared waitable set for good,
+    /// while the trapping export drops that set: host only, at most one.
+    SetWaiter,
     /// Waits on its own gate, then traps: host only, at most one.
     Trapper,
     /// Turns backpressure on for its instance, returns, waits on a gate,
@@ -60,6 +71,10 @@ struct Gen<'a> {
     current: String,
     /// The actor whose instance may have backpressure on, if any.
     holdable: Option<String>,
+    /// The plan traps by dropping a waitable set a task waits on: no other
+    /// `drop-set` (it would trap too, at a time that depends on the order
+    /// in which tasks run).
+    drop_set_trap: bool,
 }
 
 impl Gen<'_> {
@@ -89,7 +104,15 @@ impl Gen<'_> {
 
     fn step(&mut self, lift: Lift, may_block: bool) -> Step {
         if lift == Lift::Sync {
-            // Sync lifts only note and make sync calls to sync exports.
+            // Sync lifts note, make sync calls to sync exports, and start,
+            // cancel (async) and drop without waiting.
+            if self.rng.chance(self.config.sync_keep) {
+                return match self.rng.below(3) {
+                    0 => self.start(),
+                    1 => Step::CancelKeptAsync,
+                    _ => self.drop_set(),
+                };
+            }
             let step = match self.rng.chance(self.config.sync_call) {
                 true => self.call(lift),
                 false => None,
@@ -105,6 +128,44 @@ impl Gen<'_> {
             StepKind::Note => self.note(),
             StepKind::Call => self.call(lift).unwrap_or_else(|| self.note()),
             StepKind::Block | StepKind::Cancel => self.cancel().unwrap_or(Step::Yield),
+            StepKind::Start => self.start(),
+            StepKind::CancelKept => match self.rng.chance(self.config.blocking_cancel) {
+                true => Step::CancelKept,
+                false => Step::CancelKeptAsync,
+            },
+            StepKind::DropSet => self.drop_set(),
+        }
+    }
+
+    /// A subtask for the actor's slot: a returning export of another actor
+    /// (not one that may be held by backpressure, so that it starts at
+    /// once); else a note. Whether it is cancelled, and by whom, depends on
+    /// the order in which the instance's tasks run; either way it finishes
+    /// without the host, so the count does not depend on it.
+    ///
+    /// Not `(start-block N)`: a host subtask that resolves after the thread
+    /// that started it exited fails the store in the patched 44.0.3
+    /// (`host_task_reenter_caller` switches to the exited thread), and
+    /// whether a kept one is cancelled first depends on the order.
+    fn start(&mut self) -> Step {
+        let targets: Vec<Target> = self
+            .others(&[Kind::Returning])
+            .filter(|(t, _, _)| !self.in_holdable(t))
+            .map(|(t, _, _)| t.clone())
+            .collect();
+        if targets.is_empty() {
+            return self.note();
+        }
+        Step::Start {
+            target: self.rng.pick(&targets).clone(),
+        }
+    }
+
+    /// `drop-set`, in a plan where no task waits on a set.
+    fn drop_set(&mut self) -> Step {
+        match self.drop_set_trap {
+            true => self.note(),
+            false => Step::DropSet,
         }
     }
 
@@ -146,7 +207,7 @@ impl Gen<'_> {
 
     fn cancel(&mut self) -> Option<Step> {
         let targets: Vec<Target> = self
-            .others(&[Kind::Cancellable])
+            .others(&[Kind::Cancellable, Kind::Returning])
             .map(|(t, _, _)| t.clone())
             .collect();
         if targets.is_empty() {
@@ -181,9 +242,15 @@ impl Gen<'_> {
             Kind::Async => self.async_body(lift),
             Kind::Outliving => self.outliving_body(lift),
             Kind::Cancellable => (self.cancellable_body(), vec![]),
+            Kind::Returning => (self.returning_body(lift), vec![]),
+            Kind::SetWaiter => (vec![Step::Return, Step::WaitSet], vec![]),
             Kind::Trapper => {
                 self.gates += 1;
-                (vec![Step::Block(self.gates), Step::Trap], vec![])
+                let trap = match self.drop_set_trap {
+                    true => Step::DropSet,
+                    false => Step::Trap,
+                };
+                (vec![Step::Block(self.gates), trap], vec![])
             }
             Kind::Hold => {
                 let mut body = vec![
@@ -284,6 +351,30 @@ impl Gen<'_> {
         body
     }
 
+    /// A few notes and yields (plain, which for a stackful body is not
+    /// cancellable, and cancellable), `task.return`, a few more, and exit.
+    /// Nothing here waits on the host.
+    fn returning_body(&mut self, lift: Lift) -> Vec<Step> {
+        let mut body = Vec::new();
+        for part in 0..2 {
+            if part == 1 {
+                body.push(Step::Return);
+            }
+            for _ in 0..self.rng.between(0..=self.config.cancellable_steps) {
+                body.push(match self.rng.weighted(&self.config.cancellable_weights) {
+                    CancellableStep::Note => self.note(),
+                    CancellableStep::Yield => Step::Yield,
+                    CancellableStep::YieldCancellable => Step::YieldCancellable,
+                    CancellableStep::PollCancellable => Step::PollCancellable,
+                });
+            }
+        }
+        if lift == Lift::Callback || self.rng.chance(self.config.stackful_exit) {
+            body.push(Step::Exit);
+        }
+        body
+    }
+
     /// The actor `name`: the `hold` and `wait` exports if it is the one
     /// that may be held, then `f0`, `f1`, ...
     fn actor(&mut self, name: &str) -> Actor {
@@ -302,6 +393,7 @@ impl Gen<'_> {
                 ExportKind::Outliving if self.threads_allowed() => Kind::Outliving,
                 // Not the first: every actor has something to call.
                 ExportKind::Cancellable if i > 0 => Kind::Cancellable,
+                ExportKind::Returning if i > 0 => Kind::Returning,
                 _ => Kind::Async,
             };
             let lift = match kind {
@@ -387,6 +479,7 @@ impl Plan {
         let mut rng = Rng::new(seed);
         let gates = rng.between(config.gates.clone()) as u32;
         let trap = rng.chance(config.trap);
+        let drop_set_trap = trap && rng.chance(config.trap_drop_set);
         let mut g = Gen {
             rng,
             config,
@@ -396,6 +489,7 @@ impl Plan {
             declared: Vec::new(),
             current: String::new(),
             holdable: None,
+            drop_set_trap,
         };
         let actor_count = g.rng.between(config.actors.clone());
         if g.rng.chance(config.hold) {
@@ -404,8 +498,17 @@ impl Plan {
         let mut actors: Vec<Actor> = NAMES[..actor_count].iter().map(|n| g.actor(n)).collect();
         if trap {
             g.current = actors[0].name.clone();
-            let export = g.export("trap", Kind::Trapper, Lift::Callback);
+            let lift = match drop_set_trap {
+                true => g.async_lift(),
+                false => Lift::Callback,
+            };
+            let export = g.export("trap", Kind::Trapper, lift);
             actors[0].exports.push(export);
+            if drop_set_trap {
+                let lift = g.async_lift();
+                let export = g.export("waiter", Kind::SetWaiter, lift);
+                actors[0].exports.push(export);
+            }
         }
         let actions = g.script();
         Plan {
@@ -428,7 +531,16 @@ impl Gen<'_> {
         let callable: Vec<Target> = self
             .declared
             .iter()
-            .filter(|(_, k, _)| !matches!(k, Kind::Cancellable | Kind::Trapper | Kind::Hold))
+            .filter(|(_, k, _)| {
+                !matches!(
+                    k,
+                    Kind::Cancellable
+                        | Kind::Returning
+                        | Kind::Trapper
+                        | Kind::Hold
+                        | Kind::SetWaiter
+                )
+            })
             .map(|(t, _, _)| t.clone())
             .collect();
         let mut script = Script {
@@ -438,8 +550,11 @@ impl Gen<'_> {
             callable: &callable,
         };
         if let Some(t) = &trapper {
-            let call = (script.id(), t.clone());
-            script.actions.push(Action::Calls(vec![call]));
+            let mut calls = vec![(script.id(), t.clone())];
+            if let Some(waiter) = self.first(Kind::SetWaiter) {
+                calls.push((script.id(), waiter));
+            }
+            script.actions.push(Action::Calls(calls));
         }
         let rng = &mut self.rng;
         for _ in 0..rng.between(self.config.rounds.clone()) {

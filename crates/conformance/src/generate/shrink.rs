@@ -17,7 +17,7 @@ impl Plan {
         }
         for (a, actor) in self.spec.actors.iter().enumerate() {
             for (e, export) in actor.exports.iter().enumerate() {
-                if export.name == "trap" {
+                if export.name == "trap" || export.name == "waiter" {
                     continue;
                 }
                 // Only steps whose removal keeps the export meaningful: not
@@ -34,6 +34,11 @@ impl Plan {
                             | Step::Call { .. }
                             | Step::CallCancel { .. }
                             | Step::CallCancelAsync { .. }
+                            | Step::Start { .. }
+                            | Step::StartBlock(_)
+                            | Step::CancelKept
+                            | Step::CancelKeptAsync
+                            | Step::DropSet
                     )
                 };
                 for s in 0..export.body.len() {
@@ -85,7 +90,8 @@ impl Plan {
             }
         }
         // A trap must come last but for one refused call, and its export
-        // must be started.
+        // must be started, with the task that waits on the set it drops
+        // (they are started together).
         match self
             .actions
             .iter()
