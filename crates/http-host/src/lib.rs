@@ -63,8 +63,9 @@ pub struct Settings {
     /// serve` does when it has a deadline to enforce.
     pub epoch_interruption: bool,
     /// Make the first instantiation that finds no room wait, before it
-    /// reports so, until an instance has been dropped: the race between a
-    /// failed instantiation and a drop, made certain.
+    /// reports so, until the handler has reported an instance's end (which
+    /// it does after counting the drop and waking the room waiter): the race
+    /// between a failed instantiation and a drop, made certain.
     pub no_room_waits_for_a_drop: bool,
 }
 
@@ -455,11 +456,11 @@ impl HandlerState for TestState {
                 .swap(true, std::sync::atomic::Ordering::Relaxed)
         {
             // Runs on a worker thread of a multi-threaded runtime, while
-            // another worker may drop its instance.
+            // another worker drops its instance.
             tokio::task::block_in_place(|| {
                 tokio::runtime::Handle::current().block_on(
                     self.probe
-                        .wait_for(Duration::from_secs(60), |e| e.stores_dropped > 0),
+                        .wait_for(Duration::from_secs(60), |e| !e.reports.is_empty()),
                 )
             });
         }
