@@ -95,14 +95,30 @@ if ! cmp -s "$manifest" "$src/Cargo.toml"; then
   cp "$manifest" "$src/Cargo.toml"
 fi
 
+# The package has the same identity on every side (the root of a workspace of
+# its own), so cargo keeps one fingerprint for it: after a build of another
+# side, it could take the other side's binary for up to date. Rebuild the
+# package itself whenever the side or its sources differ from the last build.
+stamp="$TARGET/last-build"
+this_build="$side ${cli_src:-$tree}"
+if [[ -f "$stamp" && "$(cat "$stamp")" != "$this_build" ]]; then
+  cargo clean --quiet --manifest-path "$src/Cargo.toml" --target-dir "$TARGET" -p wasmtime-cli >&2
+fi
+rm -f "$stamp"
+
 note "build-cli: building the $side wasmtime CLI ($FEATURES)"
 start=$(date +%s)
 cargo build --manifest-path "$src/Cargo.toml" --target-dir "$TARGET" \
   --bin wasmtime --no-default-features --features "$FEATURES" \
   --config 'profile.dev.debug="line-tables-only"' >&2
 note "build-cli: done in $(($(date +%s) - start))s"
+printf '%s\n' "$this_build" >"$stamp"
 
-# Both sides build into the same target directory; keep each side's binary.
+# Both sides build into the same target directory, and to the same file: the
+# package sits at the root of a workspace of its own on each side, so cargo
+# names its binary alike, and the linker rewrites that file in place. Keep a
+# copy of each side's binary, not a hard link that the next build rewrites.
 bin="$TARGET/$side/wasmtime"
-ln -f "$TARGET/debug/wasmtime" "$bin" 2>/dev/null || cp -f "$TARGET/debug/wasmtime" "$bin"
+rm -f "$bin"
+cp "$TARGET/debug/wasmtime" "$bin"
 printf '%s\n' "$bin"

@@ -152,6 +152,7 @@ for m in "${mutants[@]}"; do
   read -ra tests < <(sed -n '/^diff --git /q; s/^Tests:[[:space:]]*//p' "$m") || true
   g -C "$tree" apply "$m" || die "mutant $name does not apply to the series"
   note "==> mutant $name"
+  t0=$(date +%s)
   breaks=$(sed -n '/^diff --git /q; s/^Breaks:[[:space:]]*//p' "$m")
   [[ -z "$breaks" ]] || note "    breaks: $breaks"
   this=1
@@ -174,6 +175,7 @@ for m in "${mutants[@]}"; do
   done
   why=$(sed -n '/^diff --git /q; s/^Why:[[:space:]]*//p' "$m")
   [[ -z "$why" ]] || note "    (only $(suites_of "$m"): $why)"
+  note "    done in $(($(date +%s) - t0))s"
   if [[ "$this" -eq 1 ]]; then
     caught=$((caught + 1))
   else
