@@ -20,9 +20,23 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long any single wait may take. Far longer than anything here needs
-/// (milliseconds); a test that reaches it has found a server that hangs.
-pub const BOUND: Duration = Duration::from_secs(60);
+/// How long any single wait may take: 60 seconds, or `HTTP_E2E_BOUND_SECS`
+/// if set. Far longer than anything here needs (milliseconds); a test that
+/// reaches it has found a server that hangs. `scripts/mutants.sh` shortens
+/// it, since a test that catches a mutant often waits this long to fail.
+///
+/// # Panics
+///
+/// If `HTTP_E2E_BOUND_SECS` is not a whole number of seconds.
+pub fn bound() -> Duration {
+    static BOUND: OnceLock<Duration> = OnceLock::new();
+    *BOUND.get_or_init(|| match std::env::var("HTTP_E2E_BOUND_SECS") {
+        Ok(secs) => Duration::from_secs(secs.parse().unwrap_or_else(|_| {
+            panic!("HTTP_E2E_BOUND_SECS={secs:?} is not a whole number of seconds")
+        })),
+        Err(_) => Duration::from_secs(60),
+    })
+}
 
 /// The `wasmtime` binary under test.
 ///
@@ -185,19 +199,20 @@ impl Server {
         self.lock().clone()
     }
 
-    /// Waits until `ready` holds for the server's output, at most [`BOUND`].
+    /// Waits until `ready` holds for the server's output, at most [`bound`].
     ///
     /// # Panics
     ///
     /// On timeout, naming `what` and showing the output.
     pub fn wait_for(&self, what: &str, ready: impl Fn(&Output) -> bool) -> Output {
-        let deadline = Instant::now() + BOUND;
+        let bound = bound();
+        let deadline = Instant::now() + bound;
         let mut output = self.lock();
         while !ready(&output) {
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
-                "timed out after {BOUND:?} waiting for {what}; output so far:\n{output:#?}"
+                "timed out after {bound:?} waiting for {what}; output so far:\n{output:#?}"
             );
             output = self
                 .shared
@@ -228,7 +243,7 @@ impl Server {
         assert_eq!(rc, 0, "kill: {}", io::Error::last_os_error());
     }
 
-    /// Waits, at most [`BOUND`], for the process to exit, and returns how it
+    /// Waits, at most [`bound`], for the process to exit, and returns how it
     /// exited and everything it printed.
     pub fn wait_exit(&mut self) -> (ExitStatus, Output) {
         let output = self.wait_for("the server to exit", Output::closed);
@@ -355,11 +370,11 @@ pub fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
 }
 
 /// Sends `GET /` to `addr` over HTTP/1.1 with `Connection: close`, and reads
-/// until the server closes the connection (each read bounded by [`BOUND`]).
+/// until the server closes the connection (each read bounded by [`bound`]).
 pub fn get(addr: SocketAddr) -> io::Result<Response> {
-    let mut stream = TcpStream::connect_timeout(&addr, BOUND)?;
-    stream.set_read_timeout(Some(BOUND))?;
-    stream.set_write_timeout(Some(BOUND))?;
+    let mut stream = TcpStream::connect_timeout(&addr, bound())?;
+    stream.set_read_timeout(Some(bound()))?;
+    stream.set_write_timeout(Some(bound()))?;
     write!(
         stream,
         "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"

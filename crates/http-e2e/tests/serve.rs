@@ -101,7 +101,7 @@ fn trapping_guest_does_not_keep_the_server_busy() {
     }
 
     // Nothing left to wait for: the shutdown is immediate (a worker still
-    // waiting on the trapped task would hold it until BOUND).
+    // waiting on the trapped task would hold it until `bound()`).
     server.shut_down();
 }
 

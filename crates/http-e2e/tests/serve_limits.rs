@@ -8,7 +8,7 @@
 mod common;
 
 use common::{FLAGS, lines};
-use http_e2e::{BOUND, Server, component_file, serial};
+use http_e2e::{Server, bound, component_file, serial};
 use std::time::{Duration, Instant};
 
 /// One `Instance ended: ...` line of the server's log.
@@ -132,7 +132,7 @@ fn post_return_timeout_cuts_work_short() {
         report.post_return >= Duration::from_millis(300),
         "{report:?}"
     );
-    assert!(report.post_return < BOUND, "{report:?}");
+    assert!(report.post_return < bound(), "{report:?}");
     let output = server.shut_down();
     assert_eq!(lines(&output.stdout), 0, "{output:#?}");
 }

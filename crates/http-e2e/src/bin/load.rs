@@ -24,7 +24,7 @@
 //! set up while a slot of the pool frees counts too, so the peak may exceed
 //! the pool's limit by the number of workers setting up at that moment.
 
-use http_e2e::{BOUND, Head, Server, read_head};
+use http_e2e::{Head, Server, bound, read_head};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -154,9 +154,9 @@ fn client(addr: SocketAddr, until: Instant) -> (Vec<Duration>, usize) {
 }
 
 fn connect(addr: SocketAddr) -> std::io::Result<BufReader<TcpStream>> {
-    let stream = TcpStream::connect_timeout(&addr, BOUND)?;
-    stream.set_read_timeout(Some(BOUND))?;
-    stream.set_write_timeout(Some(BOUND))?;
+    let stream = TcpStream::connect_timeout(&addr, bound())?;
+    stream.set_read_timeout(Some(bound()))?;
+    stream.set_write_timeout(Some(bound()))?;
     stream.set_nodelay(true)?;
     Ok(BufReader::new(stream))
 }
