@@ -104,7 +104,8 @@ this_build="$side ${cli_src:-$tree}"
 if [[ -f "$stamp" && "$(cat "$stamp")" != "$this_build" ]]; then
   cargo clean --quiet --manifest-path "$src/Cargo.toml" --target-dir "$TARGET" -p wasmtime-cli >&2
 fi
-rm -f "$stamp"
+# Written first: a build that fails halfway still leaves this side's files.
+printf '%s\n' "$this_build" >"$stamp"
 
 note "build-cli: building the $side wasmtime CLI ($FEATURES)"
 start=$(date +%s)
@@ -112,7 +113,6 @@ cargo build --manifest-path "$src/Cargo.toml" --target-dir "$TARGET" \
   --bin wasmtime --no-default-features --features "$FEATURES" \
   --config 'profile.dev.debug="line-tables-only"' >&2
 note "build-cli: done in $(($(date +%s) - start))s"
-printf '%s\n' "$this_build" >"$stamp"
 
 # Both sides build into the same target directory, and to the same file: the
 # package sits at the root of a workspace of its own on each side, so cargo
